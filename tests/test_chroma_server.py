@@ -1,0 +1,76 @@
+"""Server mode: ingest into a real `chroma run` server on a free loopback port."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings, StoreSettings
+from rag.ingest import ingest
+from rag.store import ChunkStore
+from tests.conftest import DATA, free_port, run_rag
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_ingest_into_chroma_server(chroma_server: int, tmp_path: Path) -> None:
+    settings = Settings(
+        home=tmp_path / "home",
+        embed_model="hash:256",
+        store=StoreSettings(chroma_host="127.0.0.1", chroma_port=chroma_server),
+    )
+    first = ingest([DATA / "001_f36664b61a37cc0a.txt"], settings, progress=False)
+    assert first.added == 48 and first.papers == 48
+    assert not settings.chroma_dir.exists()  # nothing written to the embedded folder
+    again = ingest([DATA / "001_f36664b61a37cc0a.txt"], settings, progress=False)
+    assert again.chunks_embedded == 0 and again.unchanged == 48
+    stats = ChunkStore(settings, create=False).stats()
+    assert stats["papers"] == 48 and stats["store"].startswith("chroma server")
+    cli = run_rag(
+        "stats",
+        "--json",
+        "--embed-model",
+        "hash:256",
+        "--chroma-host",
+        "127.0.0.1",
+        "--chroma-port",
+        str(chroma_server),
+        home=tmp_path / "other",
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert '"papers": 48' in cli.stdout
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_rag("stats", "--chroma-host", "127.0.0.1", "--chroma-port", str(free_port()), home=tmp_path)
+    assert result.returncode == 2
+    assert "cannot reach the Chroma server at 127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
