@@ -24,7 +24,14 @@ from rag.parsers import load_sources
 SCIFACT = PROJECT_ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
 
 
-def measure(name: str, paths: list[Path], settings: Settings, embedder: SentenceTransformerEmbedder, repeat: int) -> dict:
+def measure(
+    name: str,
+    paths: list[Path],
+    settings: Settings,
+    embedder: SentenceTransformerEmbedder,
+    repeat: int,
+    keep: Path | None = None,
+) -> dict:
     papers = list(load_sources(paths, settings.ingest).papers.values())
     texts = [c.text for chunks in chunk_papers(papers, embedder.count_tokens, settings.chunk) for c in chunks]
     raw, full = [], []
@@ -32,11 +39,12 @@ def measure(name: str, paths: list[Path], settings: Settings, embedder: Sentence
         started = time.perf_counter()
         embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
         raw.append(time.perf_counter() - started)
-        with tempfile.TemporaryDirectory() as home:
+        with tempfile.TemporaryDirectory() as tmp:
+            home = keep if keep is not None and not keep.exists() else Path(tmp)
             started = time.perf_counter()
-            summary = ingest(paths, replace(settings, home=Path(home)), embedder=embedder, progress=False)
+            summary = ingest(paths, replace(settings, home=home), embedder=embedder, progress=False)
             full.append(time.perf_counter() - started)
-            assert summary.papers == len(papers), summary.text()
+            assert summary.papers == len(papers) and summary.added == len(papers), summary.text()
     raw_s, full_s = statistics.median(raw), statistics.median(full)
     return {
         "corpus": name,
@@ -54,6 +62,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N SciFact abstracts")
     parser.add_argument("--repeat", type=int, default=1, help="runs per corpus; medians are reported")
     parser.add_argument("--skip-scifact", action="store_true")
+    parser.add_argument("--keep-scifact", type=Path, help="build the SciFact index in this (new) folder and keep it")
     args = parser.parse_args()
     settings = Settings()
     embedder = SentenceTransformerEmbedder(settings.embed_model)
@@ -66,7 +75,7 @@ def main() -> None:
             with args.scifact.open() as f, tmp.open("w") as out:
                 out.writelines(line for _, line in zip(range(args.limit), f))
             source = tmp
-        rows.append(measure("SciFact", [source], settings, embedder, args.repeat))
+        rows.append(measure("SciFact", [source], settings, embedder, args.repeat, args.keep_scifact))
     print(f"{'corpus':<14}{'abstracts':>10}{'chunks':>8}{'encode abs/s':>14}{'ingest abs/s':>14}{'overhead':>10}")
     for r in rows:
         print(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import InputError, RagError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -30,6 +30,27 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--no-progress", action="store_true", help="no progress bar")
     ing.add_argument("--verbose", action="store_true", help="print a line to stderr after each written batch")
 
+    llm = argparse.ArgumentParser(add_help=False)
+    llm.add_argument("--llm", choices=["default", "fast", "tiny", "openai"], help="answering model ($RAG_LLM)")
+    llm.add_argument("--llm-path", type=Path, help="any GGUF file to answer with")
+    llm.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, with --llm openai ($RAG_LLM_BASE_URL)")
+    llm.add_argument("--llm-model", help="model name at that endpoint ($RAG_LLM_MODEL); key from $RAG_LLM_API_KEY")
+    llm.add_argument("--k", type=int, help="number of sources given to the LLM (default 4)")
+
+    ask = sub.add_parser("ask", parents=[common, llm], help="answer one question, citing the abstracts")
+    ask.add_argument("question", help="the question (quote it)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+    sub.add_parser("chat", parents=[common, llm], help="a conversation in the terminal, with follow-ups")
+
+    ev = sub.add_parser("eval", help="offline evaluation")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True)
+    beir = ev_sub.add_parser("beir", parents=[common], help="retrieval benchmark on a BEIR dataset folder")
+    beir.add_argument("path", type=Path, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    beir.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"], help="default: all three")
+    beir.add_argument("--limit", type=int, help="only the first N test queries")
+    beir.add_argument("--json", action="store_true")
+
     st = sub.add_parser("stats", parents=[common], help="what the index holds")
     st.add_argument("--json", action="store_true", help="print as one JSON object")
     return parser
@@ -43,6 +64,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         store__chroma_host=args.chroma_host,
         store__chroma_port=args.chroma_port,
         ingest__batch_chunks=getattr(args, "batch_chunks", None),
+        retrieval__k=getattr(args, "k", None),
+        llm__backend="path" if getattr(args, "llm_path", None) else getattr(args, "llm", None),
+        llm__path=getattr(args, "llm_path", None),
+        llm__base_url=getattr(args, "llm_base_url", None),
+        llm__model=getattr(args, "llm_model", None),
     )
 
 
@@ -82,7 +108,69 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "stats": cmd_stats}
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.display import answer_text
+    from rag.pipeline import Pipeline, validate_question
+
+    validate_question(args.question, settings.answer.max_question_chars)  # fail before loading models
+    pipeline = Pipeline(settings)
+    live = sys.stdout.isatty() and not args.json
+    for event in pipeline.stream(args.question):
+        if event.kind == "token" and live:
+            print(event.text, end="", flush=True)
+        elif event.kind == "answer" and event.answer is not None:
+            if args.json:
+                print(json.dumps(event.answer.to_dict(), indent=2, ensure_ascii=False))
+            else:
+                if live:
+                    print("\n" + "-" * 40)
+                print(answer_text(event.answer))
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.display import answer_text
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
+    history: list[tuple[str, str]] = []
+    print("Ask about the indexed papers. /new starts over, /quit (or Ctrl-D) ends.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return EXIT_OK
+        if question in ("/quit", "/exit"):
+            return EXIT_OK
+        if question == "/new":
+            history.clear()
+            print("(new conversation)")
+            continue
+        try:
+            for event in pipeline.stream(question, history):
+                if event.kind == "answer" and event.answer is not None:
+                    print(answer_text(event.answer))
+                    history.append((question, event.answer.answer))
+        except RagError as exc:
+            print(f"rag: {exc}")
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from eval.beir import beir_settings, evaluate, table
+
+    if not (args.path / "corpus.jsonl").exists():
+        raise InputError("not a BEIR dataset folder (no corpus.jsonl)", args.path)
+    results = evaluate(
+        args.path, beir_settings(args.path, settings), tuple(args.mode or ("dense", "bm25", "hybrid")), args.limit
+    )
+    print(json.dumps([asdict(r) for r in results], indent=2) if args.json else table(results))
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "stats": cmd_stats, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval}
 
 
 def main(argv: list[str] | None = None) -> int:

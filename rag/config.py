@@ -48,6 +48,44 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class RetrievalSettings:
+    """Hybrid retrieval: dense (Chroma) and BM25 chunk rankings, grouped by paper, fused by reciprocal rank."""
+
+    k: int = 4  # papers given to the LLM as numbered sources
+    candidates: int = 60  # chunks taken from each retriever before grouping
+    rrf_k: int = 60  # reciprocal rank fusion constant
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    floor: float = 0.25  # best dense cosine below this: abstain, no LLM call (benchmarks/abstention_floor.py)
+    evidence_sentences: int = 2  # best-matching sentences per source shown to the LLM
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """Which LLM answers: a bundled GGUF ('default', 'fast', 'tiny'), any GGUF file, or an OpenAI-compatible API."""
+
+    backend: str = "default"  # default | fast | tiny | path | openai
+    path: Path | None = None  # GGUF file for backend 'path'
+    base_url: str | None = None  # for backend 'openai'
+    model: str | None = None  # model name for backend 'openai'
+    api_key_env: str = "RAG_LLM_API_KEY"  # environment variable holding the API key
+    n_ctx: int = 4096
+    threads: int | None = None  # llama.cpp threads (default: all cores)
+    max_tokens: int = 200
+    temperature: float = 0.0
+    timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Answer length and citation checking."""
+
+    max_question_chars: int = 2000
+    support_threshold: float = 0.5  # support score a cited source must reach for a sentence to count as backed
+    history_turns: int = 3  # earlier turns used to resolve follow-ups
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; `Settings.from_env()` is the usual way to get one."""
 
@@ -58,10 +96,13 @@ class Settings:
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Read `RAG_HOME`, `RAG_EMBED_MODEL`, `RAG_CHROMA_HOST`, `RAG_CHROMA_PORT`; then apply overrides."""
+        """Read `RAG_HOME`, `RAG_EMBED_MODEL`, `RAG_CHROMA_HOST/PORT`, `RAG_LLM[_BASE_URL|_MODEL]`; then overrides."""
         env = dict(os.environ if env is None else env)
         s = cls()
         if env.get("RAG_HOME"):
@@ -74,6 +115,14 @@ class Settings:
         if env.get("RAG_CHROMA_PORT"):
             store = replace(store, chroma_port=_int(env["RAG_CHROMA_PORT"], "RAG_CHROMA_PORT"))
         s = replace(s, store=store)
+        llm = s.llm
+        if env.get("RAG_LLM"):
+            llm = replace(llm, backend=env["RAG_LLM"])
+        if env.get("RAG_LLM_BASE_URL"):
+            llm = replace(llm, base_url=env["RAG_LLM_BASE_URL"])
+        if env.get("RAG_LLM_MODEL"):
+            llm = replace(llm, model=env["RAG_LLM_MODEL"])
+        s = replace(s, llm=llm)
         return s.override(**overrides)
 
     def override(self, **overrides: object) -> Settings:
@@ -92,6 +141,11 @@ class Settings:
         for part, values in nested.items():
             s = replace(s, **{part: replace(getattr(s, part), **values)})
         return s
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Folder of the BM25 indexes (one per collection)."""
+        return self.home / "bm25"
 
     @property
     def chroma_dir(self) -> Path:

@@ -55,6 +55,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # no "sequence longer than 256" warnings: count_tokens measures on purpose
+        hf_logging.disable_progress_bar()
 
         location = str(bundled_model_path()) if model == BUNDLED_EMBED_MODEL else model
         try:

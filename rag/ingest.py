@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.bm25 import BM25Index, fingerprint, rebuild_from_store
 from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
@@ -126,8 +127,11 @@ def ingest(
         summary.removed = len([pid for pid in gone if pid in complete])
         summary.chunks_deleted += len(ids)
 
-    store.mark_ingested()
     final = store.scan()
+    bm25 = BM25Index.load(settings.bm25_dir, store.name)
+    if bm25 is None or bm25.fingerprint != fingerprint([c.chunk_id for c in final]):
+        rebuild_from_store(store, settings.bm25_dir)
+    store.mark_ingested()
     summary.papers = len(complete_papers(final))
     summary.chunks = len(final)
     summary.seconds = round(time.perf_counter() - started, 3)

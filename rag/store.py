@@ -83,7 +83,7 @@ def connect(settings: Settings) -> Any:
                 host=settings.store.chroma_host, port=settings.store.chroma_port, settings=chroma_settings
             )
             client.heartbeat()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any connection failure means the same to the user
             raise ConfigError(
                 f"cannot reach the Chroma server at {settings.store.chroma_host}:{settings.store.chroma_port} ({exc})"
             ) from None
@@ -111,7 +111,7 @@ class ChunkStore:
         else:
             try:
                 self.collection = self.client.get_collection(self.name, embedding_function=None)
-            except Exception:
+            except Exception:  # noqa: BLE001 - chromadb raises different types across versions and modes
                 raise IndexStateError(
                     f"no index for these settings (collection {self.name}); run `rag ingest` first"
                 ) from None

@@ -1,0 +1,1 @@
+"""Offline evaluation of retrieval and answers. Import from submodules (`from eval.beir import ...`)."""

@@ -1,0 +1,149 @@
+"""Citation checking of a generated answer, sentence by sentence.
+
+Method: the answer is split into sentences and its `[n]` markers are parsed (markers to no source are dropped).
+A sentence's support by a source is `max(cos, (cos + lex) / 2)`, where `cos` is the best cosine similarity
+(local embedding model) between the sentence and any sentence or the title of that source, and `lex` is the
+share of the sentence's content words (lower-cased, stop words removed, crude suffix stripping) found in the
+source. A citation stands when its support reaches `support_threshold`. A sentence whose citations all fail, or
+that has none, gets the best-supporting other source attached when that one reaches the threshold; otherwise it
+is marked unsupported. Limits: similarity is not entailment, so a sentence that reuses a source's words while
+changing a number or negating it can still pass; and a correct paraphrase in other words can fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rag.embed import Embedder
+from rag.retrieve import cosine
+from rag.sentences import split_sentences
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+LEADING = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+STOP = frozenset(
+    "a an the of in on for to and or with by from as at is are was were be been being this that these those it its "
+    "we our they their which who what how why when where than then also can may via using used use based such "
+    "into over under more most less between both each other paper papers study method methods approach model "
+    "models propose proposed show shows results result new".split()
+)
+
+
+@dataclass
+class CheckedSentence:
+    """One answer sentence after checking: its citations (source numbers), support, and what was changed."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    supported: bool = False
+    support: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. "dropped [7]: no such source"
+    evidence: dict[int, str] = field(default_factory=dict)  # citation -> the source sentence it rests on
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased content words with a crude suffix strip.
+
+    >>> sorted(content_words("The optimizers stabilized training"))
+    ['optimizer', 'stabiliz', 'training']
+    """
+    words = set()
+    for word in re.findall(r"[a-z0-9][a-z0-9\-]*", text.lower()):
+        if word in STOP or len(word) < 3:
+            continue
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4 and suffix != "ing":
+                word = word[: -len(suffix)]
+                break
+        words.add(word)
+    return words
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences with their cited numbers; a run of markers after the full stop belongs to that sentence.
+
+    >>> split_answer("Adam diverges [2]. SPAM fixes it. [1][3] Done.")
+    [('Adam diverges.', [2]), ('SPAM fixes it.', [1, 3]), ('Done.', [])]
+    """
+    text = text.strip()
+    pieces: list[tuple[str, list[int]]] = []
+    for a, b in split_sentences(text):
+        raw = text[a:b]
+        lead = LEADING.match(raw)
+        if lead and pieces:  # markers after the previous sentence's full stop belong to it
+            _extend(pieces[-1][1], _numbers(lead.group(0)))
+            raw = raw[lead.end() :]
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", raw)).strip()
+        if clean.strip(".;: "):
+            pieces.append((clean, _extend([], _numbers(raw))))
+    return pieces
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(text) for n in re.split(r"[,;]", group)]
+
+
+def _extend(target: list[int], numbers: list[int]) -> list[int]:
+    target.extend(n for n in numbers if n not in target)
+    return target
+
+
+class SupportScorer:
+    """Scores how well a sentence is supported by each source; embeds each source's sentences once."""
+
+    def __init__(self, embedder: Embedder, sources: list[tuple[str, str]]):
+        """`sources`: (title, abstract) of sources 1..k."""
+        self.embedder = embedder
+        self.texts = [f"{title} {abstract}" for title, abstract in sources]
+        self.words = [content_words(text) for text in self.texts]
+        self.units = [
+            [u for u in [title] + [abstract[a:b] for a, b in split_sentences(abstract)] if u]
+            for title, abstract in sources
+        ]
+        flat = [u for group in self.units for u in group]
+        vectors = iter(embedder.embed(flat) if flat else [])
+        self.vectors = [[next(vectors) for _ in group] for group in self.units]
+
+    def scores(self, sentence: str) -> list[tuple[float, str]]:
+        """(support, best-matching source sentence) of `sentence` for each source, in source order."""
+        vec = self.embedder.embed([sentence])[0]
+        words = content_words(sentence)
+        out = []
+        for units, source_vectors, source_words in zip(self.units, self.vectors, self.words):
+            sims = [cosine(vec, v) for v in source_vectors]
+            best = max(range(len(sims)), key=sims.__getitem__) if sims else -1
+            cos = sims[best] if sims else 0.0
+            lex = len(words & source_words) / len(words) if words else 0.0
+            out.append((max(cos, (cos + lex) / 2), units[best] if sims else ""))
+        return out
+
+
+def check_answer(text: str, scorer: SupportScorer, threshold: float) -> list[CheckedSentence]:
+    """Verify every sentence's citations; fix what can be fixed, flag what cannot."""
+    k = len(scorer.texts)
+    checked = []
+    for sentence, cited in split_answer(text):
+        result = CheckedSentence(text=sentence)
+        valid = []
+        for n in cited:
+            if 1 <= n <= k:
+                valid.append(n)
+            else:
+                result.notes.append(f"dropped [{n}]: no such source")
+        scored = scorer.scores(sentence) if k else []
+        scores = [score for score, _ in scored]
+        backing = [n for n in valid if scores[n - 1] >= threshold]
+        for n in valid:
+            if n not in backing:
+                result.notes.append(f"dropped [{n}]: that source does not support this sentence")
+        if not backing and scores:
+            best = max(range(k), key=lambda i: scores[i]) + 1
+            if scores[best - 1] >= threshold:
+                backing = [best]
+                result.notes.append(f"added [{best}]: it supports this sentence")
+        result.citations = backing
+        result.evidence = {n: scored[n - 1][1] for n in backing}
+        result.supported = bool(backing)
+        result.support = round(max((scores[n - 1] for n in backing), default=max(scores, default=0.0)), 3)
+        checked.append(result)
+    return checked

