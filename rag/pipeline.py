@@ -136,6 +136,7 @@ class Pipeline:
         answer.timings["retrieval_s"] = round(retrieval_s, 3)
         if not hits or self.retriever.top_similarity(hits) < self.settings.retrieval.floor:
             answer.answer, answer.reason = prompts.NO_ANSWER, "no indexed abstract is relevant enough"
+            answer.sources = []  # below the floor nothing is evidence worth showing
             answer.timings["total_s"] = round(time.perf_counter() - started, 3)
             yield Event("answer", answer=answer)
             return

@@ -48,3 +48,12 @@ def run_rag(*args: str, home: Path, env: dict[str, str] | None = None, timeout: 
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index home with data/ ingested by the real embedding model (built once per test session)."""
+    home = tmp_path_factory.mktemp("seed-home")
+    result = run_rag("ingest", "data/", "--json", "--no-progress", home=home)
+    assert result.returncode == 0, result.stderr
+    return home

@@ -1,0 +1,141 @@
+"""End to end with the real embedding model, real Chroma and real LLMs (tiny; one test with the default)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rag.config import LLMSettings, Settings
+from rag.models import model_path
+from rag.pipeline import Pipeline
+from tests.conftest import PROJECT_ROOT, free_port, run_rag
+
+pytestmark = pytest.mark.slow
+SPAM_QUESTION = "Which optimizer makes 4-bit LLM training more stable than Adam?"
+
+
+def _ask(home: Path, *args: str) -> dict:
+    result = run_rag("ask", "--json", *args, home=home)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_tiny_model_end_to_end(seed_home: Path) -> None:
+    data = _ask(seed_home, "--llm", "tiny", SPAM_QUESTION)
+    assert set(data) >= {"answer", "abstained", "sentences", "sources"}
+    assert data["sources"][0]["title"].startswith("Stable-SPAM")
+    assert data["sources"][0]["evidence"], "evidence sentences are attached to each source"
+    for sentence in data["sentences"]:
+        assert set(sentence) >= {"text", "citations", "supported"}
+        assert all(1 <= n <= len(data["sources"]) for n in sentence["citations"])
+    if not data["abstained"]:
+        assert any(s["supported"] for s in data["sentences"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2018 FIFA World Cup?",
+        "What is the maximum daily dose of ibuprofen?",
+        "How do I configure PostgreSQL?",
+    ],
+)
+def test_out_of_scope_questions_abstain(seed_home: Path, question: str) -> None:
+    data = _ask(seed_home, "--llm", "tiny", question)
+    assert data["abstained"] is True
+    assert data["answer"] == "The indexed abstracts don't answer this question."
+
+
+def test_default_model_cites_stable_spam(seed_home: Path) -> None:
+    data = _ask(seed_home, "--llm", "default", SPAM_QUESTION)
+    assert data["abstained"] is False, data
+    cited = {n for s in data["sentences"] if s["supported"] for n in s["citations"]}
+    titles = [s["title"] for s in data["sources"] if s["n"] in cited]
+    assert any(t.startswith("Stable-SPAM") for t in titles), data
+
+
+def test_follow_up_in_terminal_chat(seed_home: Path) -> None:
+    script = f"{SPAM_QUESTION}\nWhat does it achieve compared to Adam?\n/quit\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "rag", "chat", "--llm", "tiny"],
+        input=script,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "RAG_HOME": str(seed_home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Stable-SPAM") >= 2  # the follow-up found the same paper
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "the question is empty"),
+        ("   ", "the question is empty"),
+        ("x" * 2500, "the question is 2,500 characters long"),
+    ],
+)
+def test_bad_questions_on_the_command_line(seed_home: Path, question: str, message: str) -> None:
+    result = run_rag("ask", question, home=seed_home)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    """llama-cpp-python's own OpenAI-compatible server with the tiny model, on a free loopback port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path("tiny")),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "tiny",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_openai_compatible_backend_streams(seed_home: Path, openai_server: str) -> None:
+    settings = Settings(home=seed_home, llm=LLMSettings(backend="openai", base_url=openai_server, model="tiny"))
+    events = list(Pipeline(settings).stream(SPAM_QUESTION))
+    tokens = [e for e in events if e.kind == "token"]
+    answer = events[-1].answer
+    assert len(tokens) > 1, "the answer arrives in pieces"
+    assert answer.model == "openai:tiny"
+    assert answer.raw_answer == "".join(t.text for t in tokens).strip()
+    assert answer.sources[0].title.startswith("Stable-SPAM")
+    cli = _ask(seed_home, "--llm", "openai", "--llm-base-url", openai_server, "--llm-model", "tiny", SPAM_QUESTION)
+    assert cli["model"] == "openai:tiny"
