@@ -6,6 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,26 @@ def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_rag("ingest", "data/", "--json", "--no-progress", home=home)
     assert result.returncode == 0, result.stderr
     return home
+
+
+@contextmanager
+def server(command: list[str], ready_url: str, timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """Start a server process, wait until `ready_url` answers, and stop it afterwards."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(ready_url, timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    pytest.fail(f"{command[0]} did not start (no answer from {ready_url})")
+                time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from rag.config import LLMSettings, Settings
 from rag.models import model_path
 from rag.pipeline import Pipeline
-from tests.conftest import PROJECT_ROOT, free_port, run_rag
+from tests.conftest import PROJECT_ROOT, free_port, run_rag, server
 
 pytestmark = pytest.mark.slow
 SPAM_QUESTION = "Which optimizer makes 4-bit LLM training more stable than Adam?"
@@ -94,38 +92,23 @@ def test_bad_questions_on_the_command_line(seed_home: Path, question: str, messa
 def openai_server():
     """llama-cpp-python's own OpenAI-compatible server with the tiny model, on a free loopback port."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(model_path("tiny")),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--model_alias",
-            "tiny",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start")
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path("tiny")),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "tiny",
+    ]
+    with server(command, f"http://127.0.0.1:{port}/v1/models"):
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_openai_compatible_backend_streams(seed_home: Path, openai_server: str) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -13,31 +10,16 @@ import pytest
 from rag.config import Settings, StoreSettings
 from rag.ingest import ingest
 from rag.store import ChunkStore
-from tests.conftest import DATA, free_port, run_rag
+from tests.conftest import DATA, free_port, run_rag, server
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path):
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma server did not start")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
+    command = [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)]
+    with server(command, f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=60):
+        yield port
 
 
 @pytest.mark.slow
