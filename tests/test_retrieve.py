@@ -1,0 +1,72 @@
+"""Hybrid retrieval over a real Chroma collection and a BM25 index saved by ingest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.bm25 import BM25Index
+from rag.config import ChunkSettings, RetrievalSettings, Settings
+from rag.ingest import ingest
+from rag.retrieve import Retriever
+
+LONG = " ".join(f"Sentence {i} describes convolution kernels for image denoising." for i in range(12))
+PAPERS = [
+    {"id": "long", "title": "Denoising with convolutions", "abstract": LONG},
+    {"id": "zeta", "title": "Zeta functions", "abstract": "We study the Riemann zeta function. Zeros lie on a line."},
+    {"id": "rl", "title": "Reinforcement learning for robots", "abstract": "Robots learn grasping with rewards."},
+]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    source = tmp_path / "p.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    s = Settings(
+        home=tmp_path / "home",
+        embed_model="hash:256",
+        chunk=ChunkSettings(target_tokens=40),
+        retrieval=RetrievalSettings(k=3, evidence_sentences=2),
+    )
+    ingest([source], s, progress=False)
+    return s
+
+
+def test_ingest_saves_bm25_and_retriever_loads_it(settings: Settings) -> None:
+    pointer = settings.bm25_dir / f"{settings.collection_name()}.json"
+    assert pointer.exists()
+    before = pointer.stat().st_mtime_ns
+    retriever = Retriever(settings)
+    assert pointer.stat().st_mtime_ns == before  # loaded, not rebuilt
+    assert len(retriever.bm25.ids) == retriever.store.collection.count()
+
+
+def test_stale_bm25_is_rebuilt(settings: Settings) -> None:
+    BM25Index.build(["x"], ["nothing"]).save(settings.bm25_dir, settings.collection_name())
+    retriever = Retriever(settings)
+    assert len(retriever.bm25.ids) == retriever.store.collection.count()
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_papers_are_grouped_and_ranked(settings: Settings, mode: str) -> None:
+    retriever = Retriever(settings)
+    hits = retriever.search("riemann zeta function zeros", mode=mode)
+    assert hits[0].paper_id == "zeta"
+    assert len({h.paper_id for h in hits}) == len(hits)  # a paper's chunks count once
+
+
+def test_long_paper_groups_chunks_and_picks_evidence(settings: Settings) -> None:
+    retriever = Retriever(settings)
+    [hit] = retriever.search("convolution kernels image denoising sentence 7", k=1)
+    assert hit.paper_id == "long" and len(hit.chunk_ids) > 1
+    assert len(hit.evidence) == 2
+    for evidence in hit.evidence:
+        assert hit.abstract[evidence.start : evidence.end] == evidence.text
+    assert hit.dense is not None and hit.bm25 is not None
+
+
+def test_bm25_only_finds_exact_terms(settings: Settings) -> None:
+    hits = Retriever(settings).rank("grasping", 3, mode="bm25")
+    assert [h.paper_id for h in hits] == ["rl"]
