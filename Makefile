@@ -46,6 +46,9 @@ ingest: install
 
 run: ingest
 	$(PY) -m rag stats
+	@echo
+	@echo 'Ask a question:  .venv/bin/rag ask "Which optimizer makes 4-bit LLM training more stable than Adam?"'
+	@echo 'Chat:            .venv/bin/rag chat'
 
 test: install-test
 	$(PY) -m pytest

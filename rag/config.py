@@ -41,7 +41,7 @@ class StoreSettings:
 class IngestSettings:
     """Batching and input limits of `rag ingest`."""
 
-    batch_chunks: int = 64  # chunks embedded and written per transaction
+    batch_chunks: int = 256  # chunks embedded and written per transaction (whole papers)
     max_line_chars: int = 100_000  # a longer line is rejected as malformed input
     max_abstract_chars: int = 50_000
     max_title_chars: int = 1_000
@@ -57,7 +57,8 @@ class RetrievalSettings:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     floor: float = 0.25  # best dense cosine below this: abstain, no LLM call (benchmarks/abstention_floor.py)
-    evidence_sentences: int = 2  # best-matching sentences per source shown to the LLM
+    evidence_sentences: int = 2  # best-matching sentences kept per source
+    prompt_words: int = 150  # evidence budget of the prompt: prompt length drives time to first token on a CPU
 
 
 @dataclass(frozen=True)

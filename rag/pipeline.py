@@ -176,9 +176,13 @@ class Pipeline:
 
     def messages(self, question: str, sources: list[Source], history: list[Turn], context: str) -> list[dict]:
         """The chat messages: system rules, numbered sources (evidence sentences or whole abstracts), question."""
+        chosen = budget_evidence(sources, self.settings.retrieval.prompt_words)
         blocks = []
         for source in sources:
-            text = source.abstract if context == "abstracts" else " ".join(e.text for e in source.evidence)
+            if context == "abstracts":
+                text = source.abstract
+            else:
+                text = " ".join(e.text for e in sorted(chosen[source.n], key=lambda e: e.start))
             blocks.append(prompts.SOURCE_BLOCK.format(n=source.n, title=source.title or source.paper_id, text=text))
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
@@ -216,6 +220,23 @@ class Pipeline:
             return
         answer.abstained, answer.reason = False, ""
         answer.answer = " ".join(render_sentence(s) for s in answer.sentences)
+
+
+def budget_evidence(sources: list[Source], words: int) -> dict[int, list[Evidence]]:
+    """Evidence sentences per source within a word budget: every source's best sentence first, then the
+    next-best sentences of the higher-ranked sources while the budget lasts."""
+    chosen: dict[int, list[Evidence]] = {s.n: [] for s in sources}
+    ranked = {s.n: sorted(s.evidence, key=lambda e: -e.score) for s in sources}
+    used = 0
+    for depth in range(max((len(r) for r in ranked.values()), default=0)):
+        for source in sources:
+            if depth < len(ranked[source.n]):
+                evidence = ranked[source.n][depth]
+                size = len(evidence.text.split())
+                if depth == 0 or used + size <= words:
+                    chosen[source.n].append(evidence)
+                    used += size
+    return chosen
 
 
 def render_sentence(sentence: CheckedSentence) -> str:
