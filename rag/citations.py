@@ -51,8 +51,8 @@ def content_words(text: str) -> set[str]:
     for word in re.findall(r"[a-z0-9][a-z0-9\-]*", text.lower()):
         if word in STOP or len(word) < 3:
             continue
-        for suffix in ("ing", "ed", "es", "s"):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4 and suffix != "ing":
+        for suffix in ("ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
                 word = word[: -len(suffix)]
                 break
         words.add(word)

@@ -72,14 +72,6 @@ def part_paths(model: BundledModel) -> list[Path]:
     return paths
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def model_path(choice: str) -> Path:
     """A ready GGUF file for 'default', 'fast' or 'tiny'; assembled and verified on first use."""
     if choice not in BUNDLED:

@@ -158,7 +158,7 @@ class Retriever:
         spans = [(hit, a, b) for hit in hits for a, b in (hit.candidate_sentences or split_sentences(hit.abstract))]
         if not spans:
             return
-        qvec = getattr(self, "_qvec", None) or self.embedder.embed([query])[0]  # reuse the dense side's
+        qvec = self._qvec or self.embedder.embed([query])[0]  # reuse the dense side's (None in bm25 mode)
         vectors = self.embedder.embed([hit.abstract[a:b] for hit, a, b in spans])
         scored: dict[str, list[Evidence]] = {}
         for (hit, a, b), vec in zip(spans, vectors):
