@@ -86,14 +86,19 @@ class BM25Index:
         """The saved index, or None when there is none."""
         import bm25s
 
-        pointer = folder / f"{collection}.json"
-        if not pointer.exists():
+        info = saved_info(folder, collection)
+        if info is None:
             return None
-        info = json.loads(pointer.read_text())
         target = folder / info["folder"]
         ids = json.loads((target / "ids.json").read_text())
         retriever = bm25s.BM25.load(str(target)) if ids else bm25s.BM25()
         return cls(ids, retriever, info["fingerprint"])
+
+
+def saved_info(folder: Path, collection: str) -> dict[str, Any] | None:
+    """The pointer of the saved index (folder, fingerprint, count), without loading the index itself."""
+    pointer = folder / f"{collection}.json"
+    return json.loads(pointer.read_text()) if pointer.exists() else None
 
 
 def rebuild_from_store(store: Any, folder: Path) -> BM25Index:

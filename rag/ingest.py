@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.bm25 import BM25Index, fingerprint, rebuild_from_store
+from rag.bm25 import fingerprint, rebuild_from_store, saved_info
 from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
@@ -128,8 +128,8 @@ def ingest(
         summary.chunks_deleted += len(ids)
 
     final = store.scan()
-    bm25 = BM25Index.load(settings.bm25_dir, store.name)
-    if bm25 is None or bm25.fingerprint != fingerprint([c.chunk_id for c in final]):
+    saved = saved_info(settings.bm25_dir, store.name)
+    if saved is None or saved["fingerprint"] != fingerprint([c.chunk_id for c in final]):
         rebuild_from_store(store, settings.bm25_dir)
     store.mark_ingested()
     summary.papers = len(complete_papers(final))
