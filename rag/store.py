@@ -46,6 +46,19 @@ def listing_key(paper: Paper) -> str:
     return json.dumps([paper.dates, paper.sources, paper.url, paper.authors])
 
 
+def listing_metadata(paper: Paper) -> dict[str, Any]:
+    """The metadata that can change without re-embedding: listing dates, sources, url, authors."""
+    return {
+        "dates": json.dumps(paper.dates),
+        "first_date": paper.dates[0] if paper.dates else "",
+        "last_date": paper.dates[-1] if paper.dates else "",
+        "sources": json.dumps(paper.sources),
+        "listing_key": listing_key(paper),
+        "url": paper.url or "",
+        "authors": paper.authors or "",
+    }
+
+
 def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int, now: float) -> dict[str, Any]:
     """Chroma metadata of one chunk (scalars only; lists are JSON strings)."""
     meta: dict[str, Any] = {
@@ -57,13 +70,7 @@ def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int, now: float) -> dic
         "start": chunk.start,
         "end": chunk.end,
         "sentences": json.dumps([list(s) for s in chunk.sentences]),
-        "dates": json.dumps(paper.dates),
-        "first_date": paper.dates[0] if paper.dates else "",
-        "last_date": paper.dates[-1] if paper.dates else "",
-        "sources": json.dumps(paper.sources),
-        "listing_key": listing_key(paper),
-        "url": paper.url or "",
-        "authors": paper.authors or "",
+        **listing_metadata(paper),
         "ingested_at": now,
     }
     if chunk.index == 0:
@@ -163,20 +170,8 @@ class ChunkStore:
         """Rewrite the dates/sources metadata of a paper whose text did not change (no re-embedding)."""
         rows = sorted(stored, key=lambda c: c.index)
         got = self.collection.get(ids=[c.chunk_id for c in rows], include=["metadatas"])
-        metas = []
-        for meta in got["metadatas"]:
-            meta = dict(meta)
-            meta.update(
-                dates=json.dumps(paper.dates),
-                first_date=paper.dates[0] if paper.dates else "",
-                last_date=paper.dates[-1] if paper.dates else "",
-                sources=json.dumps(paper.sources),
-                listing_key=listing_key(paper),
-                url=paper.url or "",
-                authors=paper.authors or "",
-            )
-            metas.append(meta)
-        self.collection.update(ids=got["ids"], metadatas=metas)
+        changed = listing_metadata(paper)
+        self.collection.update(ids=got["ids"], metadatas=[{**meta, **changed} for meta in got["metadatas"]])
 
     def delete(self, chunk_ids: list[str]) -> None:
         """Remove chunks by id, in pages."""
