@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 7860
 FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: install install-test run ingest test lint bench clean
+.PHONY: install install-test browser run ingest test lint bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -37,18 +37,21 @@ $(STAMPS)/test: pyproject.toml $(STAMPS)/project
 	$(PIP) install -q $(FIND_LINKS) -e '.[test]'
 	@touch $@
 
+# The browser tests drive Debian's chromium (checked every time: the stamp cannot see an uninstalled browser).
+browser:
+	scripts/install_chromium.sh
+
 install: $(STAMPS)/project
 
-install-test: $(STAMPS)/test
+install-test: $(STAMPS)/test browser
 
 ingest: install
 	$(PY) -m rag ingest data/
 
+# Ends with the chat page and the API serving on http://$(HOST):$(PORT) (Ctrl-C stops it).
 run: ingest
 	$(PY) -m rag stats
-	@echo
-	@echo 'Ask a question:  .venv/bin/rag ask "Which optimizer makes 4-bit LLM training more stable than Adam?"'
-	@echo 'Chat:            .venv/bin/rag chat'
+	$(PY) -m rag serve --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(PY) -m pytest

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     beir.add_argument("--limit", type=int, help="only the first N test queries")
     beir.add_argument("--json", action="store_true")
 
+    sub.add_parser("serve", add_help=False, help="chat page and OpenAI-compatible API (see `rag serve --help`)")
+
     st = sub.add_parser("stats", parents=[common], help="what the index holds")
     st.add_argument("--json", action="store_true", help="print as one JSON object")
     return parser
@@ -175,6 +177,11 @@ COMMANDS = {"ingest": cmd_ingest, "stats": cmd_stats, "ask": cmd_ask, "chat": cm
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:  # the server has its own options (ui/server.py)
+        from ui.server import main as serve
+
+        return serve(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args)

@@ -8,6 +8,7 @@ No network access happens unless the user configures an endpoint.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -46,14 +47,16 @@ class LlamaCppLLM:
             raise ConfigError(f"cannot load GGUF model {path} ({exc})") from exc
         self.name = name
         self.capable = capable
+        self._lock = threading.Lock()  # one llama.cpp context: concurrent requests take turns
 
     def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        for part in self.model.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True, seed=0
-        ):
-            piece = part["choices"][0]["delta"].get("content")
-            if piece:
-                yield piece
+        with self._lock:  # held until the reply ends or the consumer closes the generator
+            for part in self.model.create_chat_completion(
+                messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True, seed=0
+            ):
+                piece = part["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
 
 
 class OpenAICompatLLM:

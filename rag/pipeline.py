@@ -6,6 +6,7 @@ prompt with numbered sources -> stream the LLM's answer -> check every sentence'
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -60,7 +61,8 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON data (citation keys become strings, as JSON requires)."""
+        return json.loads(json.dumps(asdict(self)))
 
 
 @dataclass

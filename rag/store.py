@@ -178,6 +178,18 @@ class ChunkStore:
         for i in range(0, len(chunk_ids), PAGE):
             self.collection.delete(ids=chunk_ids[i : i + PAGE])
 
+    def paper_dates(self) -> dict[str, list[str]]:
+        """Listing dates of every paper (from each paper's first chunk)."""
+        out: dict[str, list[str]] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
+            for meta in page["metadatas"]:
+                out[str(meta["paper_id"])] = json.loads(str(meta.get("dates") or "[]"))
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
     def mark_ingested(self) -> None:
         """Record the time of the last completed ingest in the collection's metadata."""
         self.collection.modify(metadata=self._info(last_ingest=time.time()))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,18 +67,25 @@ def seed_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextmanager
-def server(command: list[str], ready_url: str, timeout: float = 120) -> Iterator[subprocess.Popen]:
+def server(
+    command: list[str], ready_url: str, timeout: float = 180, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
     """Start a server process, wait until `ready_url` answers, and stop it afterwards."""
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed after the process stops
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=PROJECT_ROOT)
     try:
         deadline = time.time() + timeout
         while True:
             try:
                 urllib.request.urlopen(ready_url, timeout=1)
                 break
+            except urllib.error.HTTPError:  # it answers, if only with an error status
+                break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    pytest.fail(f"{command[0]} did not start (no answer from {ready_url})")
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-3000:]
+                    pytest.fail(f"{command[0]} did not start (no answer from {ready_url}):\n{tail}")
                 time.sleep(0.3)
         yield proc
     finally:
@@ -84,3 +94,53 @@ def server(command: list[str], ready_url: str, timeout: float = 120) -> Iterator
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
+
+
+@contextmanager
+def rag_server(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`rag serve` on a free loopback port over `home`; yields its base URL."""
+    port = free_port()
+    full_env = {**os.environ, "RAG_HOME": str(home), **(env or {})}
+    command = [sys.executable, "-m", "rag", "serve", "--port", str(port), *args]
+    with server(command, f"http://127.0.0.1:{port}/config", env=full_env):
+        yield f"http://127.0.0.1:{port}"
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A private copy of an index home, for tests that add papers."""
+    shutil.copytree(source, target)
+    return target
+
+
+OUTPUT = PROJECT_ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest):
+    """A Chromium page (Debian's chromium driven by playwright); `make test` installs the browser.
+
+    A missing browser is a failure, not a skip: CI must run the browser tests.
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make install-test` (it installs Debian's chromium)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(180_000)
+        expect.set_options(timeout=180_000)  # answers and uploads take a while on 2 CPU cores
+        yield page
+        browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under test-output/ui/."""
+    path = OUTPUT / "ui" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,1 @@
+"""Gradio chat page and OpenAI-compatible API over the answering pipeline."""

@@ -1,0 +1,158 @@
+"""The Gradio chat page: a thin layer over `ChatService.stream()` (the same pipeline as `rag ask`).
+
+Conversation state lives in a `gr.State` (turns and checked answers); the chatbot shows what `ui.render` builds
+from it, so nothing the browser sends back is ever re-rendered as trusted markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import RagError
+from rag.pipeline import Answer
+from ui.render import answer_md, listing_date, sources_html, status_line, streaming_md, text_md
+from ui.service import LLM_CHOICES, MAX_K, ChatOptions, ChatService
+
+EXAMPLES = [
+    "Which optimizer makes 4-bit LLM training more stable than Adam?",
+    "How can attention entropy collapse be prevented when training transformers?",
+    "What is the stability gap in continual learning?",
+    "How does MUVERA speed up multi-vector retrieval?",
+]
+LLM_LABELS = {"default": "default (Qwen2.5 1.5B)", "fast": "fast (Qwen2.5 0.5B)", "tiny": "tiny (SmolLM2 135M)"}
+
+
+def new_state() -> dict[str, Any]:
+    """An empty conversation: chat messages as shown, (question, answer) turns, and one answer per reply."""
+    return {"messages": [], "turns": [], "answers": []}
+
+
+def build_app(service: ChatService) -> gr.Blocks:
+    """The Blocks app; mount it with `ui.server.create_app`."""
+    default_llm = service.settings.llm.backend if service.settings.llm.backend in LLM_CHOICES else "default"
+    with gr.Blocks(title="Paper chat") as demo:
+        state = gr.State(new_state())
+        gr.Markdown(
+            "## Ask the indexed paper abstracts\nEvery claim is cited; sentences no source supports are marked."
+        )
+        status = gr.Markdown(elem_id="index-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(elem_id="chat", height=520, latex_delimiters=[], buttons=["copy"], label="Chat")
+                question = gr.Textbox(
+                    elem_id="question", placeholder="Ask about the papers…", show_label=False, max_lines=4
+                )
+                with gr.Row():
+                    ask_btn = gr.Button("Ask", variant="primary", elem_id="ask")
+                    new_btn = gr.Button("New chat", elem_id="new-chat")
+                gr.Examples(EXAMPLES, inputs=[question], label="Examples")
+            with gr.Column(scale=2):
+                sources = gr.HTML(sources_html(None), elem_id="sources")
+        with gr.Accordion("Settings", open=False):
+            k = gr.Slider(1, MAX_K, value=service.settings.retrieval.k, step=1, label="Number of sources", elem_id="k")
+            llm = gr.Radio(
+                [(LLM_LABELS.get(c, "OpenAI-compatible endpoint"), c) for c in LLM_CHOICES],
+                value=default_llm,
+                label="Answering model",
+                elem_id="llm",
+            )
+            base_url = gr.Textbox(label="Endpoint URL (OpenAI-compatible)", value=service.settings.llm.base_url or "")
+            model = gr.Textbox(label="Model name at the endpoint", value=service.settings.llm.model or "")
+            dates = gr.CheckboxGroup(label="Only papers listed on (none checked: all)", elem_id="dates")
+        with gr.Accordion("Add papers", open=False):
+            gr.Markdown("Upload a listing dump (`.txt`), JSON Lines (`.jsonl`) or CSV with `title` and `abstract`.")
+            upload = gr.File(file_types=[".txt", ".jsonl", ".ndjson", ".csv"], type="filepath", elem_id="upload")
+            add_btn = gr.Button("Add to index", elem_id="add")
+            upload_result = gr.Markdown(elem_id="upload-result")
+
+        def refresh() -> tuple[str, Any]:
+            choices = [(listing_date(d), d) for d in service.listing_dates()]
+            return status_line(service.stats()), gr.update(choices=choices)
+
+        def respond(
+            text: str, st: dict, n: float, choice: str, url: str, name: str, days: list[str]
+        ) -> Iterator[tuple[Any, ...]]:
+            options = ChatOptions(llm=choice, k=int(n), dates=tuple(days or ()), base_url=url, model=name)
+            messages = [*st["messages"], {"role": "user", "content": text_md(text or "")}]
+            reply = {"role": "assistant", "content": "<i>searching the abstracts…</i>"}
+            messages.append(reply)
+            yield messages, gr.update(), st, ""
+            streamed = ""
+            answer: Answer | None = None
+            try:
+                for event in service.stream(text, st["turns"], options):
+                    if event.kind == "status":
+                        reply["content"] = f"<i>{text_md(event.text)}…</i>"
+                    elif event.kind == "token":
+                        streamed += event.text
+                        reply["content"] = streaming_md(streamed)
+                    elif event.kind == "answer":
+                        answer = event.answer
+                        reply["content"] = answer_md(answer)
+                    yield messages, gr.update(), st, ""
+            except RagError as exc:
+                reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
+            st = {
+                "messages": messages,
+                "turns": st["turns"] + ([(answer.question, answer.answer)] if answer else []),
+                "answers": [*st["answers"], answer.to_dict() if answer else None],
+            }
+            yield messages, sources_html(answer) if answer else gr.update(), st, ""
+
+        def vote(data: gr.LikeData, st: dict) -> None:
+            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+            reply = int(index) // 2  # messages alternate question, reply
+            if 0 <= reply < len(st["answers"]) and st["answers"][reply] and data.liked in (True, False):
+                service.vote(bool(data.liked), st["answers"][reply], st["turns"][:reply])
+                gr.Info("Thanks, your vote is saved.")
+
+        def add(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            if not path:
+                return ("⚠️ Choose a file first.", *refresh(), None)
+            progress(0, desc="reading the file")
+
+            def on_batch(done: int, total: int, _papers: list[str]) -> None:
+                progress((done, total), desc="embedding abstracts", unit="chunks")
+
+            try:
+                summary = service.add_upload(Path(path), on_batch)
+            except RagError as exc:
+                return (f"⚠️ {text_md(str(exc))}", *refresh(), None)
+            name = text_md(Path(path).name)
+            if summary.errors:
+                problems = "<br>".join(text_md(e) for e in summary.errors)
+                message = f"⚠️ **{name} was not added.** Nothing in the index changed.<br>{problems}"
+            else:
+                message = (
+                    f"✅ **{name}**: {summary.added} papers added, {summary.updated} updated, "
+                    f"{summary.unchanged} already indexed. The index holds {summary.papers} papers."
+                )
+            return (message, *refresh(), None)  # clear the file input for the next upload
+
+        def reset() -> tuple[Any, ...]:
+            return [], sources_html(None), new_state(), ""
+
+        ask_args = {
+            "inputs": [question, state, k, llm, base_url, model, dates],
+            "outputs": [chat, sources, state, question],
+        }
+        ask_btn.click(respond, **ask_args)
+        question.submit(respond, **ask_args)
+        new_btn.click(reset, outputs=[chat, sources, state, question])
+        chat.like(vote, inputs=[state])
+        add_btn.click(add, inputs=[upload], outputs=[upload_result, status, dates, upload])
+        demo.load(refresh, outputs=[status, dates])
+
+        def ask(question: str, llm: str = "", k: int = 0) -> dict[str, Any]:
+            """Answer one question; returns the checked answer with its sources (as `rag ask --json`)."""
+            options = ChatOptions(llm=llm, k=int(k))
+            events = service.stream(question, [], options)
+            answer = next(e.answer for e in events if e.kind == "answer")
+            return answer.to_dict()
+
+        gr.api(ask, api_name="ask")
+    return demo

@@ -1,0 +1,126 @@
+"""What the chat page and the HTTP API share: one embedder and retriever, a pipeline per LLM choice, uploads
+and feedback. Both call `ChatService.stream()`, which is `Pipeline.stream()` with per-request options."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.embed import Embedder, load_embedder
+from rag.errors import ConfigError, InputError
+from rag.feedback import Feedback, FeedbackLog
+from rag.ingest import IngestSummary, ingest
+from rag.parsers import SUFFIXES
+from rag.pipeline import Event, Pipeline, Turn
+from rag.retrieve import Retriever
+from rag.store import ChunkStore
+
+LLM_CHOICES = ("default", "fast", "tiny", "openai")
+MAX_K = 10
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """Per-request choices from the settings panel or the API."""
+
+    llm: str = ""  # "" = the server's default
+    k: int = 0  # 0 = the settings' k
+    dates: tuple[str, ...] = ()  # only papers listed on one of these days ("MM-DD"); empty = all
+    base_url: str = ""  # for llm "openai"
+    model: str = ""  # for llm "openai"
+
+
+class ChatService:
+    """One index, many conversations; safe to call from several threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+        self.settings = settings
+        self.embedder = embedder or load_embedder(settings)
+        self.feedback = FeedbackLog(settings.home / "feedback.jsonl")
+        self.uploads = settings.home / "uploads"
+        self._lock = threading.Lock()  # guards the retriever swap and the pipeline cache
+        self._ingest_lock = threading.Lock()  # one upload at a time
+        self._pipelines: dict[Settings, Pipeline] = {}
+        self._retriever = self._open()
+        self._dates: dict[str, list[str]] | None = None
+
+    def _open(self) -> Retriever:
+        store = ChunkStore(self.settings)  # creates an empty collection on a fresh home
+        return Retriever(self.settings, self.embedder, store)
+
+    def pipeline(self, options: ChatOptions) -> Pipeline:
+        """The pipeline for the chosen LLM (models load once and are shared)."""
+        llm = options.llm or self.settings.llm.backend
+        if llm not in (*LLM_CHOICES, "path"):
+            raise InputError(f"unknown LLM {llm!r}; choose one of {', '.join(LLM_CHOICES)}")
+        overrides: dict[str, Any] = {"llm__backend": llm}
+        if llm == "openai":
+            base_url = options.base_url or self.settings.llm.base_url
+            model = options.model or self.settings.llm.model
+            if not base_url or not model:
+                raise ConfigError("the OpenAI-compatible LLM needs an endpoint URL and a model name")
+            overrides |= {"llm__base_url": base_url, "llm__model": model}
+        settings = self.settings.override(**overrides)
+        with self._lock:
+            if settings not in self._pipelines:
+                self._pipelines[settings] = Pipeline(settings, self.embedder, retriever=self._retriever)
+            return self._pipelines[settings]
+
+    def where(self, dates: tuple[str, ...]) -> dict | None:
+        """A Chroma filter for papers listed on any of `dates`, or None for no filter."""
+        if not dates:
+            return None
+        listed = self.paper_dates()
+        ids = sorted(pid for pid, paper_dates in listed.items() if set(paper_dates) & set(dates))
+        return {"paper_id": {"$in": ids or ["(no paper on these dates)"]}}
+
+    def paper_dates(self) -> dict[str, list[str]]:
+        with self._lock:
+            if self._dates is None:
+                self._dates = self._retriever.store.paper_dates()
+            return self._dates
+
+    def listing_dates(self) -> list[str]:
+        """Every listing day in the index, sorted."""
+        return sorted({d for dates in self.paper_dates().values() for d in dates})
+
+    def stream(self, question: str, history: list[Turn], options: ChatOptions) -> Iterator[Event]:
+        """Status, token and answer events for one question."""
+        k = options.k or self.settings.retrieval.k
+        if not 1 <= k <= MAX_K:
+            raise InputError(f"the number of sources must be between 1 and {MAX_K}, got {k}")
+        pipeline = self.pipeline(options)
+        yield from pipeline.stream(question, history, k=k, where=self.where(options.dates))
+
+    def stats(self) -> dict[str, Any]:
+        return self._retriever.store.stats()
+
+    def add_upload(self, path: Path, on_batch: Callable[[int, int, list[str]], None] | None = None) -> IngestSummary:
+        """Ingest one uploaded file (kept under home/uploads); nothing indexed is removed, even on errors."""
+        if path.suffix.lower() not in SUFFIXES:
+            raise InputError(f"unsupported file type {path.suffix or '(none)'!r}; upload {', '.join(SUFFIXES)}", path)
+        self.uploads.mkdir(parents=True, exist_ok=True)
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.stem)[:60] or "upload"
+        kept = self.uploads / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}{path.suffix.lower()}"
+        shutil.copyfile(path, kept)
+        with self._ingest_lock:
+            summary = ingest([kept], self.settings, self.embedder, prune=False, progress=False, on_batch=on_batch)
+            if summary.errors:
+                kept.unlink(missing_ok=True)  # nothing from a failed file was written
+                summary.errors = [e.replace(str(kept), path.name) for e in summary.errors]
+            retriever = self._open()  # picks up the rebuilt BM25 index
+            with self._lock:
+                self._retriever = retriever
+                self._pipelines.clear()
+                self._dates = None
+        return summary
+
+    def vote(self, liked: bool, answer: dict[str, Any], history: list[Turn]) -> None:
+        self.feedback.add(Feedback.from_answer(liked, answer, [list(t) for t in history]))
