@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from rag.config import Settings
-from rag.errors import InputError, RagError
+from rag.errors import RagError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -43,13 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", parents=[common, llm], help="a conversation in the terminal, with follow-ups")
 
-    ev = sub.add_parser("eval", help="offline evaluation")
-    ev_sub = ev.add_subparsers(dest="eval_command", required=True)
-    beir = ev_sub.add_parser("beir", parents=[common], help="retrieval benchmark on a BEIR dataset folder")
-    beir.add_argument("path", type=Path, help="folder with corpus.jsonl, queries.jsonl, qrels/test.tsv")
-    beir.add_argument("--mode", action="append", choices=["dense", "bm25", "hybrid"], help="default: all three")
-    beir.add_argument("--limit", type=int, help="only the first N test queries")
-    beir.add_argument("--json", action="store_true")
+    from eval.cli import add_parser as add_eval_parser
+
+    add_eval_parser(sub, common, llm)
 
     sub.add_parser("serve", add_help=False, help="chat page and OpenAI-compatible API (see `rag serve --help`)")
 
@@ -159,17 +155,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import asdict
+    from eval.cli import run
 
-    from eval.beir import beir_settings, evaluate, table
-
-    if not (args.path / "corpus.jsonl").exists():
-        raise InputError("not a BEIR dataset folder (no corpus.jsonl)", args.path)
-    results = evaluate(
-        args.path, beir_settings(args.path, settings), tuple(args.mode or ("dense", "bm25", "hybrid")), args.limit
-    )
-    print(json.dumps([asdict(r) for r in results], indent=2) if args.json else table(results))
-    return EXIT_OK
+    return run(args, settings)
 
 
 COMMANDS = {"ingest": cmd_ingest, "stats": cmd_stats, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval}
