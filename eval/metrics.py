@@ -79,7 +79,7 @@ def abstention(declined: Sequence[bool], answerable: Sequence[bool]) -> dict[str
 def mention_coverage(answer: str, facts: Sequence[str]) -> float | None:
     """Share of `facts` found in the answer (case-insensitive; `a|b` accepts either). None without facts.
 
-    >>> mention_coverage("Stable-SPAM halves the steps", ["stable-spam", "half|50%", "LLaMA"])
+    >>> mention_coverage("Stable-SPAM needs half the steps", ["stable-spam", "half|50%", "LLaMA"])
     0.6666666666666666
     """
     if not facts:
