@@ -122,3 +122,20 @@ def test_openai_compatible_backend_streams(seed_home: Path, openai_server: str) 
     assert answer.sources[0].title.startswith("Stable-SPAM")
     cli = _ask(seed_home, "--llm", "openai", "--llm-base-url", openai_server, "--llm-model", "tiny", SPAM_QUESTION)
     assert cli["model"] == "openai:tiny"
+
+
+def test_eval_with_a_judge_endpoint_fills_the_judge_columns(seed_home: Path, openai_server: str, tmp_path) -> None:
+    """llama-index's evaluators run against a real OpenAI-compatible judge (the tiny model: poor, but real)."""
+    out = tmp_path / "judged"
+    args = ["eval", "--llm", "tiny", "--limit", "2", "--out", str(out), "--no-progress"]
+    result = run_rag(*args, "--judge-base-url", openai_server, "--judge-model", "tiny", home=seed_home)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["meta"]["judge"] == f"tiny at {openai_server}"
+    judged = [q["judge"] for q in report["questions"] if q["judge"]]
+    assert judged, "no answered question was judged"
+    for scores in judged:
+        assert isinstance(scores["judge_faithfulness"], float) and isinstance(scores["judge_relevancy"], float)
+        correctness = scores["judge_correctness"]  # needs a parseable "score + reasoning" reply
+        assert isinstance(correctness, float) or correctness.startswith("error:")
+    assert isinstance(report["summary"]["judge_faithfulness"], float)
