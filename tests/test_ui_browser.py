@@ -75,3 +75,7 @@ def test_chat_page_end_to_end(page, seed_home: Path, tmp_path: Path) -> None:
         ask(page, "How much does origami-style gradient folding cut communication between workers?")
         assert "Quokka Folding" in page.inner_text("#sources")
         screenshot(page, "4-new-paper-answered")
+
+        ask(page, "Who won the 2018 FIFA World Cup?")  # nothing in the index is relevant: a visible abstention
+        expect(page.locator("#chat .abstain")).to_contain_text("No answer")
+        screenshot(page, "5-abstention")

@@ -65,7 +65,7 @@ def test_payloads_in_abstracts_and_questions_stay_text(page, tmp_path: Path) -> 
         chat = page.inner_text("#chat")
         assert PAYLOADS[0] in chat and PAYLOADS[2] in chat  # the question is shown as typed
         page.wait_for_timeout(1000)  # give any injected handler time to fire
-        screenshot(page, "5-hostile-payloads")
+        screenshot(page, "6-hostile-payloads")
         assert page.url.rstrip("/") == url
     assert dialogs == [], f"a script ran: {dialogs}"
     assert remote == [], f"requests left for other hosts: {remote}"
