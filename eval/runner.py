@@ -5,7 +5,8 @@ citation checker of the answering path (`rag.citations.SupportScorer`: embedding
 overlap, threshold `answer.support_threshold`). Its limits carry over: similarity is not entailment, so a
 sentence that reuses a source's words but changes a number can count as supported, and a faithful paraphrase in
 other words can fail. Citation recall and precision are computed on the citations the model wrote (before the
-checker repairs them); faithfulness asks whether any retrieved source supports the sentence.
+checker repairs them), from the support scores the check recorded; faithfulness asks whether any retrieved
+source supports the sentence.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from eval import metrics
 from eval.dataset import Record
 from eval.judge import Judge
-from rag.citations import SupportScorer, split_answer
 from rag.config import Settings
 from rag.pipeline import Answer, Pipeline
 from rag.retrieve import cosine
@@ -63,19 +63,18 @@ class Result:
         return ""
 
 
-def support_scores(answer: Answer, scorer: SupportScorer, threshold: float) -> dict[str, float | None]:
-    """Citation recall/precision on the model's own citations, and faithfulness, for one answer."""
-    sentences = split_answer(answer.raw_answer)
+def support_scores(answer: Answer, threshold: float) -> dict[str, float | None]:
+    """Citation recall/precision on the model's own citations, and faithfulness, for one checked answer.
+
+    Uses the per-source support that the answering path's check already computed for every sentence.
+    """
     k = len(answer.sources)
     recall_flags, precision_flags, faithful_flags = [], [], []
-    for text, cited in sentences:
-        scores = [score for score, _ in scorer.scores(text)]
-        valid = [n for n in cited if 1 <= n <= k]
-        recall_flags.append(any(scores[n - 1] >= threshold for n in valid))
-        precision_flags += [scores[n - 1] >= threshold for n in cited if 1 <= n <= k] + [False] * (
-            len(cited) - len(valid)
-        )
-        faithful_flags.append(max(scores, default=0.0) >= threshold)
+    for sentence in answer.sentences:
+        backs = [1 <= n <= k and sentence.scores[n - 1] >= threshold for n in sentence.cited]
+        recall_flags.append(any(backs))
+        precision_flags += backs
+        faithful_flags.append(max(sentence.scores, default=0.0) >= threshold)
     return {
         "citation_recall": metrics.citation_recall(recall_flags),
         "citation_precision": metrics.citation_precision(precision_flags),
@@ -128,8 +127,7 @@ class Runner:
             result.ranked = [h.paper_id for h in self.pipeline.retriever.rank(answer.query, RANK_DEPTH)]
             scores |= metrics.retrieval(result.ranked, record.gold)
         if record.answerable and not answer.abstained:
-            scorer = SupportScorer(self.pipeline.embedder, [(s.title, s.abstract) for s in answer.sources])
-            scores |= support_scores(answer, scorer, self.settings.answer.support_threshold)
+            scores |= support_scores(answer, self.settings.answer.support_threshold)
             scores["cites_gold"] = metrics.cites_gold(result.cited, record.gold) if record.gold else None
             scores["must_mention"] = metrics.mention_coverage(answer.answer, record.must_mention)
             plain = re.sub(r"\s*\[(\d+|unverified)\]", "", answer.answer)

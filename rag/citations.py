@@ -39,6 +39,8 @@ class CheckedSentence:
     support: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. "dropped [7]: no such source"
     evidence: dict[int, str] = field(default_factory=dict)  # citation -> the source sentence it rests on
+    cited: list[int] = field(default_factory=list)  # the markers the model wrote, before checking
+    scores: list[float] = field(default_factory=list)  # support of the sentence by each source 1..k
 
 
 def content_words(text: str) -> set[str]:
@@ -123,7 +125,7 @@ def check_answer(text: str, scorer: SupportScorer, threshold: float) -> list[Che
     k = len(scorer.texts)
     checked = []
     for sentence, cited in split_answer(text):
-        result = CheckedSentence(text=sentence)
+        result = CheckedSentence(text=sentence, cited=list(cited))
         valid = []
         for n in cited:
             if 1 <= n <= k:
@@ -132,6 +134,7 @@ def check_answer(text: str, scorer: SupportScorer, threshold: float) -> list[Che
                 result.notes.append(f"dropped [{n}]: no such source")
         scored = scorer.scores(sentence) if k else []
         scores = [score for score, _ in scored]
+        result.scores = scores
         backing = [n for n in valid if scores[n - 1] >= threshold]
         for n in valid:
             if n not in backing:

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from eval import metrics
+from eval.runner import support_scores
 
 
 def test_retrieval_metrics_by_hand() -> None:
@@ -52,3 +53,22 @@ def test_percentile_and_mean() -> None:
     assert metrics.percentile([1.0, 2.0], 95) == 2.0
     assert metrics.percentile([], 50) is None
     assert metrics.mean([1.0, None, 3.0]) == 2.0 and metrics.mean([None]) is None
+
+
+def test_citation_metrics_use_the_models_own_markers() -> None:
+    from rag.citations import CheckedSentence
+    from rag.pipeline import Answer, Source
+
+    sources = [Source(n, f"p{n}", "t", [], "", "", "a", [], 0.0) for n in (1, 2)]
+    sentences = [
+        CheckedSentence("backed by its marker.", cited=[1], scores=[0.9, 0.1]),
+        CheckedSentence("wrong marker, right source exists.", cited=[2, 7], scores=[0.8, 0.2]),  # [7]: no source
+        CheckedSentence("no marker, unsupported.", cited=[], scores=[0.3, 0.4]),
+    ]
+    answer = Answer("q", "a", False, "", sentences=sentences, sources=sources)
+    # recall: 1 of 3 sentences backed by a cited source; precision: 1 of 3 markers; faithful: 2 of 3 sentences
+    assert support_scores(answer, 0.5) == {
+        "citation_recall": pytest.approx(1 / 3),
+        "citation_precision": pytest.approx(1 / 3),
+        "faithfulness": pytest.approx(2 / 3),
+    }
