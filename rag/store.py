@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -132,27 +132,34 @@ class ChunkStore:
             info["last_ingest"] = last_ingest
         return info
 
-    def scan(self) -> list[StoredChunk]:
-        """Every stored chunk's bookkeeping metadata (paged, so large collections work in server mode)."""
-        out: list[StoredChunk] = []
+    def _pages(self, where: dict | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(chunk id, metadata) of every chunk matching `where`, fetched in pages (large collections, server mode)."""
         offset = 0
         while True:
-            page = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"]):
-                out.append(
-                    StoredChunk(
-                        chunk_id=cid,
-                        paper_id=str(meta["paper_id"]),
-                        content_hash=str(meta["content_hash"]),
-                        index=int(meta["chunk_index"]),
-                        n_chunks=int(meta["n_chunks"]),
-                        ingested_at=float(meta.get("ingested_at", 0.0)),
-                        listing_key=str(meta.get("listing_key", "")),
-                    )
-                )
+            page = self.collection.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
+            yield from zip(page["ids"], page["metadatas"])
             if len(page["ids"]) < PAGE:
-                return out
+                return
             offset += PAGE
+
+    def scan(self) -> list[StoredChunk]:
+        """Every stored chunk's bookkeeping metadata."""
+        return [
+            StoredChunk(
+                chunk_id=cid,
+                paper_id=str(meta["paper_id"]),
+                content_hash=str(meta["content_hash"]),
+                index=int(meta["chunk_index"]),
+                n_chunks=int(meta["n_chunks"]),
+                ingested_at=float(meta.get("ingested_at", 0.0)),
+                listing_key=str(meta.get("listing_key", "")),
+            )
+            for cid, meta in self._pages()
+        ]
+
+    def first_chunks(self) -> Iterator[dict[str, Any]]:
+        """Metadata of every paper's first chunk (title, abstract, dates, ...)."""
+        return (meta for _, meta in self._pages(where={"chunk_index": 0}))
 
     def write(self, items: list[tuple[Paper, list[Chunk]]], vectors: list[list[float]]) -> None:
         """Upsert the chunks of whole papers in one call (one transaction in Chroma)."""
@@ -179,16 +186,8 @@ class ChunkStore:
             self.collection.delete(ids=chunk_ids[i : i + PAGE])
 
     def paper_dates(self) -> dict[str, list[str]]:
-        """Listing dates of every paper (from each paper's first chunk)."""
-        out: dict[str, list[str]] = {}
-        offset = 0
-        while True:
-            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
-            for meta in page["metadatas"]:
-                out[str(meta["paper_id"])] = json.loads(str(meta.get("dates") or "[]"))
-            if len(page["ids"]) < PAGE:
-                return out
-            offset += PAGE
+        """Listing dates of every paper."""
+        return {str(meta["paper_id"]): json.loads(str(meta.get("dates") or "[]")) for meta in self.first_chunks()}
 
     def mark_ingested(self) -> None:
         """Record the time of the last completed ingest in the collection's metadata."""
