@@ -146,13 +146,8 @@ def router(service: ChatService, auth: tuple[str, str] | None = None) -> APIRout
     return api
 
 
-def _rest(first: Any, events: Iterator[Any]) -> Iterator[Any]:
-    yield first
-    yield from events
-
-
 def _completion(first: Any, events: Iterator[Any], model: str) -> dict[str, Any]:
-    answer = next(e.answer for e in _rest(first, events) if e.kind == "answer")
+    answer = next(e.answer for e in itertools.chain([first], events) if e.kind == "answer")
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -173,7 +168,7 @@ def _sse(first: Any, events: Iterator[Any], model: str) -> Iterator[str]:
 
     yield chunk({"role": "assistant", "content": ""})
     try:
-        for event in _rest(first, events):
+        for event in itertools.chain([first], events):
             if event.kind == "token":
                 yield chunk({"content": event.text})
             elif event.kind == "answer":

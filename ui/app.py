@@ -1,6 +1,6 @@
 """The Gradio chat page: a thin layer over `ChatService.stream()` (the same pipeline as `rag ask`).
 
-Conversation state lives in a `gr.State` (turns and checked answers); the chatbot shows what `ui.render` builds
+Conversation state lives in a `gr.State` (messages and checked answers); the chatbot shows what `ui.render` builds
 from it, so nothing the browser sends back is ever re-rendered as trusted markup.
 """
 
@@ -27,8 +27,13 @@ LLM_LABELS = {"default": "default (Qwen2.5 1.5B)", "fast": "fast (Qwen2.5 0.5B)"
 
 
 def new_state() -> dict[str, Any]:
-    """An empty conversation: chat messages as shown, (question, answer) turns, and one answer per reply."""
-    return {"messages": [], "turns": [], "answers": []}
+    """An empty conversation: chat messages as shown, and one checked answer (or None on an error) per reply."""
+    return {"messages": [], "answers": []}
+
+
+def turns(answers: list[dict[str, Any] | None]) -> list[tuple[str, str]]:
+    """The (question, answer) turns of a conversation, for follow-ups; failed replies are no turn."""
+    return [(a["question"], a["answer"]) for a in answers if a]
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -84,7 +89,7 @@ def build_app(service: ChatService) -> gr.Blocks:
             streamed = ""
             answer: Answer | None = None
             try:
-                for event in service.stream(text, st["turns"], options):
+                for event in service.stream(text, turns(st["answers"]), options):
                     if event.kind == "status":
                         reply["content"] = f"<i>{text_md(event.text)}…</i>"
                     elif event.kind == "token":
@@ -96,18 +101,14 @@ def build_app(service: ChatService) -> gr.Blocks:
                     yield messages, gr.update(), st, ""
             except RagError as exc:
                 reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
-            st = {
-                "messages": messages,
-                "turns": st["turns"] + ([(answer.question, answer.answer)] if answer else []),
-                "answers": [*st["answers"], answer.to_dict() if answer else None],
-            }
+            st = {"messages": messages, "answers": [*st["answers"], answer.to_dict() if answer else None]}
             yield messages, sources_html(answer) if answer else gr.update(), st, ""
 
         def vote(data: gr.LikeData, st: dict) -> None:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
             reply = int(index) // 2  # messages alternate question, reply
             if 0 <= reply < len(st["answers"]) and st["answers"][reply] and data.liked in (True, False):
-                service.vote(bool(data.liked), st["answers"][reply], st["turns"][:reply])
+                service.vote(bool(data.liked), st["answers"][reply], turns(st["answers"][:reply]))
                 gr.Info("Thanks, your vote is saved.")
 
         def add(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -149,10 +150,7 @@ def build_app(service: ChatService) -> gr.Blocks:
 
         def ask(question: str, llm: str = "", k: int = 0) -> dict[str, Any]:
             """Answer one question; returns the checked answer with its sources (as `rag ask --json`)."""
-            options = ChatOptions(llm=llm, k=int(k))
-            events = service.stream(question, [], options)
-            answer = next(e.answer for e in events if e.kind == "answer")
-            return answer.to_dict()
+            return service.ask(question, [], ChatOptions(llm=llm, k=int(k))).to_dict()
 
         gr.api(ask, api_name="ask")
     return demo

@@ -18,7 +18,7 @@ from rag.errors import ConfigError, InputError
 from rag.feedback import Feedback, FeedbackLog
 from rag.ingest import IngestSummary, ingest
 from rag.parsers import SUFFIXES
-from rag.pipeline import Event, Pipeline, Turn
+from rag.pipeline import Answer, Event, Pipeline, Turn
 from rag.retrieve import Retriever
 from rag.store import ChunkStore
 
@@ -91,13 +91,22 @@ class ChatService:
         """Every listing day in the index, sorted."""
         return sorted({d for dates in self.paper_dates().values() for d in dates})
 
-    def stream(self, question: str, history: list[Turn], options: ChatOptions) -> Iterator[Event]:
-        """Status, token and answer events for one question."""
+    def _request(self, options: ChatOptions) -> tuple[Pipeline, dict[str, Any]]:
+        """The pipeline and the `stream()` arguments for one request's options."""
         k = options.k or self.settings.retrieval.k
         if not 1 <= k <= MAX_K:
             raise InputError(f"the number of sources must be between 1 and {MAX_K}, got {k}")
-        pipeline = self.pipeline(options)
-        yield from pipeline.stream(question, history, k=k, where=self.where(options.dates))
+        return self.pipeline(options), {"k": k, "where": self.where(options.dates)}
+
+    def stream(self, question: str, history: list[Turn], options: ChatOptions) -> Iterator[Event]:
+        """Status, token and answer events for one question."""
+        pipeline, kwargs = self._request(options)
+        yield from pipeline.stream(question, history, **kwargs)
+
+    def ask(self, question: str, history: list[Turn], options: ChatOptions) -> Answer:
+        """The checked answer to one question (no streaming)."""
+        pipeline, kwargs = self._request(options)
+        return pipeline.ask(question, history, **kwargs)
 
     def stats(self) -> dict[str, Any]:
         return self._retriever.store.stats()
