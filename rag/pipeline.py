@@ -1,4 +1,4 @@
-"""The one answering path used by the CLI, the UI and the evaluation: `Pipeline.stream()` and `ask()`.
+"""The one answering path used by the CLI, the UI and the evaluation: `Pipeline.stream()` and `Pipeline.ask()`.
 
 question -> validate -> resolve follow-ups -> hybrid retrieval -> abstain if nothing is relevant enough ->
 prompt with numbered sources -> stream the LLM's answer -> check every sentence's citations -> `Answer`.
@@ -248,13 +248,3 @@ def render_sentence(sentence: CheckedSentence) -> str:
     if text and text[-1] in ".!?":
         return f"{text[:-1]} {marks}{text[-1]}"
     return f"{text} {marks}"
-
-
-_PIPELINES: dict[Settings, Pipeline] = {}
-
-
-def ask(question: str, settings: Settings, history: list[Turn] | None = None, **kwargs: Any) -> Answer:
-    """Answer one question with a pipeline cached per settings."""
-    if settings not in _PIPELINES:
-        _PIPELINES[settings] = Pipeline(settings)
-    return _PIPELINES[settings].ask(question, history, **kwargs)
