@@ -98,6 +98,7 @@ def build_app(service: ChatService) -> gr.Blocks:
                     elif event.kind == "answer":
                         answer = event.answer
                         reply["content"] = answer_md(answer)
+                        continue  # sent below in one update with its sources and the new state
                     yield messages, gr.update(), st, ""
             except RagError as exc:
                 reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
