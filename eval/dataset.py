@@ -15,7 +15,8 @@ from typing import Any
 from rag.errors import InputError
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
-DEV = DATASETS / "dev.jsonl"
+DEV = DATASETS / "dev.jsonl"  # tuned on
+TEST = DATASETS / "test.jsonl"  # held out: written before any tuning, never tuned on
 
 
 @dataclass

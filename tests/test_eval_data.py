@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.dataset import DEV, Record, load_dataset, write_dataset
+from eval.dataset import DEV, TEST, Record, load_dataset, write_dataset
 from eval.feedback import records_from_feedback
 from eval.generate import generate
 from eval.report import compare, compare_markdown, markdown
@@ -24,11 +24,15 @@ def corpus() -> dict[str, str]:
     return {p.paper_id: f"{p.title} {p.abstract}".lower() for p in loaded.papers.values()}
 
 
-def test_dev_set_has_the_promised_shape_and_its_facts_are_in_the_gold_abstracts(corpus: dict[str, str]) -> None:
-    records = load_dataset(DEV)
+@pytest.mark.parametrize(("path", "size", "unanswerable"), [(DEV, 60, 12), (TEST, 40, 8)], ids=["dev", "test"])
+def test_each_set_has_the_promised_shape_and_its_facts_are_in_the_gold_abstracts(
+    corpus: dict[str, str], path: Path, size: int, unanswerable: int
+) -> None:
+    records = load_dataset(path)
     kinds = [r.kind for r in records]
-    assert len(records) >= 60
-    assert sum(not r.answerable for r in records) >= 12
+    assert len(records) >= size
+    assert sum(not r.answerable for r in records) >= unanswerable
+    assert sum(bool(r.history) for r in records) >= 5
     assert {"single", "multi", "follow-up", "unanswerable"} <= set(kinds)
     assert any(r.history for r in records)
     for r in records:
@@ -37,6 +41,13 @@ def test_dev_set_has_the_promised_shape_and_its_facts_are_in_the_gold_abstracts(
         text = " ".join(corpus[g] for g in r.gold)
         for fact in r.must_mention:
             assert any(alt.lower() in text for alt in fact.split("|")), f"{r.id}: {fact!r} is not in its gold"
+
+
+def test_the_held_out_set_shares_no_question_with_the_development_set() -> None:
+    dev = {r.question.lower() for r in load_dataset(DEV)}
+    test = load_dataset(TEST)
+    assert not dev & {r.question.lower() for r in test}
+    assert not {r.id for r in load_dataset(DEV)} & {r.id for r in test}
 
 
 @pytest.mark.parametrize(
