@@ -11,6 +11,15 @@ from eval.dataset import DEV
 from rag.config import Settings
 from rag.errors import InputError
 
+# Each answering lever of issue 9, switched off (settings overrides).
+ABLATIONS: dict[str, dict[str, object]] = {
+    "decision": {"answer__pipeline_decides": False, "answer__extractive": False},  # the model's refusal is final
+    "budget": {"retrieval__adaptive_budget": False},  # 150 words spread over all sources
+    "prompt": {"answer__prompt": "plain"},  # the earlier prompt: no fixed prefix, no worked example
+    "extractive": {"answer__extractive": False},  # abstain instead of quoting evidence
+    "facts": {"answer__check_facts": False},  # numbers and names not checked
+}
+
 
 def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, llm: argparse.ArgumentParser) -> None:
     """Register `eval` and its subcommands; plain `rag eval [options]` runs the harness."""
@@ -23,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
     ev.add_argument("--judge-base-url", help="OpenAI-compatible endpoint of a judge LLM (key: $RAG_JUDGE_API_KEY)")
     ev.add_argument("--judge-model", help="the judge's model name")
     ev.add_argument("--no-progress", action="store_true")
+    ev.add_argument("--ablate", choices=sorted(ABLATIONS), help="switch one answering lever off (README: ablation)")
     ev_sub = ev.add_subparsers(dest="eval_command")
 
     cmp = ev_sub.add_parser("compare", help="differences between two report folders")
@@ -64,7 +74,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from eval.report import fmt
 
     judge = JudgeSettings(args.judge_base_url, args.judge_model or "") if args.judge_base_url else None
-    report = run_eval(args.dataset, settings, args.out, judge, args.limit, progress=not args.no_progress)
+    if args.ablate:
+        settings = settings.override(**ABLATIONS[args.ablate])
+    report = run_eval(
+        args.dataset, settings, args.out, judge, args.limit, progress=not args.no_progress, ablate=args.ablate
+    )
     for name, value in report["summary"].items():
         print(f"{name + ':':<24}{fmt(value)}")
     print(f"\nreport: {args.out / 'report.md'} (also report.json, metrics.png, latency.png)")

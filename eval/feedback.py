@@ -13,13 +13,13 @@ def records_from_feedback(votes: list[Feedback]) -> list[Record]:
     whoever disliked an answer expected one). The note keeps what was shown, so that a person can set `gold`,
     `must_mention` and `answerable` before the record joins a development set.
     """
-    records: dict[str, Record] = {}
+    records: dict[str, Record] = {}  # question -> record; numbered once the duplicates are gone
     for vote in votes:
         if vote.liked:
             continue
         shown = ", ".join(f"[{s['n']}] {s['paper_id']}" for s in vote.sources if s.get("cited")) or "none"
         records[vote.question] = Record(
-            id=f"feedback-{len(records) + 1:04d}",
+            id="",
             question=vote.question,
             answerable=True,
             history=[list(turn) for turn in vote.history],
@@ -27,4 +27,6 @@ def records_from_feedback(votes: list[Feedback]) -> list[Record]:
             note=f"thumbs-down {vote.time} on {vote.model or 'unknown model'}: answer {vote.answer!r}; cited {shown}. "
             "Review: set gold, must_mention and answerable.",
         )
+    for number, record in enumerate(records.values(), start=1):
+        record.id = f"feedback-{number:04d}"
     return list(records.values())

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eval.calibrate import tradeoff
 from eval.dataset import load_dataset
 from eval.judge import Judge, JudgeSettings
 from eval.report import write_report
@@ -27,6 +28,7 @@ def run_eval(
     limit: int | None = None,
     progress: bool = True,
     pipeline: Pipeline | None = None,
+    ablate: str | None = None,
 ) -> dict[str, Any]:
     """Run the harness; writes report.json, report.md and plots into `out` and returns the report."""
     from tqdm import tqdm
@@ -46,6 +48,7 @@ def run_eval(
             "model": pipeline.llm.name,
             "llm_backend": settings.llm.backend,
             "k": settings.retrieval.k,
+            "ablate": ablate,
             "embed_model": settings.embed_model,
             "support_model": SUPPORT_MODEL.format(t=settings.answer.support_threshold),
             "judge": runner.judge.name if runner.judge else None,
@@ -54,6 +57,7 @@ def run_eval(
         },
         "summary": summarize(results, judge_ran=runner.judge is not None),
         "by_kind": by_kind(results),
+        "tradeoff": tradeoff(results, pipeline.rules()),
         "questions": result_dicts(results),
     }
     write_report(report, out)

@@ -31,6 +31,9 @@ METRIC_ORDER = [
     "passed",
     "questions",
     "errors",
+    "mode_generated",
+    "mode_extractive",
+    "mode_abstained",
 ]
 RATES = METRIC_ORDER[:15]  # the metrics on a 0-1 scale (plotted as bars)
 
@@ -69,6 +72,22 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {fmt(summary.get(name))} |" for name in METRIC_ORDER if name in summary]
+    tradeoff = report.get("tradeoff") or []
+    if tradeoff:
+        lines += [
+            "",
+            "## Abstention trade-off",
+            "",
+            "Each post-generation threshold swept with the others as run (exact: the decision is a pure function of",
+            "the recorded signals). `tradeoff.png` plots abstention recall against the false-abstention rate.",
+            "",
+            "| threshold | value | abstain_recall | false_abstention_rate |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {p['threshold']} | {p['value']:.2f} | {fmt(p['abstain_recall'])} | {fmt(p['false_abstention_rate'])} |"
+            for p in tradeoff
+        ]
     kinds = report.get("by_kind", {})
     if kinds:
         cols = [
@@ -131,7 +150,25 @@ def plots(report: dict[str, Any], out: Path) -> list[Path]:
     fig.tight_layout()
     fig.savefig(out / "latency.png", dpi=100)
     plt.close(fig)
-    return [out / "metrics.png", out / "latency.png"]
+    written = [out / "metrics.png", out / "latency.png"]
+    tradeoff = report.get("tradeoff") or []
+    if tradeoff:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for name in sorted({p["threshold"] for p in tradeoff}):
+            points = [p for p in tradeoff if p["threshold"] == name and p["abstain_recall"] is not None]
+            far = [p["false_abstention_rate"] for p in points]
+            ax.plot(far, [p["abstain_recall"] for p in points], marker="o", label=name)
+            for p, x in zip(points, far):
+                ax.annotate(f"{p['value']:.2f}", (x, p["abstain_recall"]), fontsize=7)
+        ax.set_xlabel("false-abstention rate (answerable questions declined)")
+        ax.set_ylabel("abstention recall (unanswerable questions declined)")
+        ax.set_title("Abstention trade-off")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "tradeoff.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "tradeoff.png")
+    return written
 
 
 def load_report(folder: Path) -> dict[str, Any]:

@@ -45,6 +45,8 @@ class Result:
     scores: dict[str, float | bool | None] = field(default_factory=dict)
     judge: dict[str, float | str | None] = field(default_factory=dict)
     error: str = ""
+    mode: str = ""  # generated | extractive | abstained
+    signals: dict[str, Any] = field(default_factory=dict)  # what the abstention decision saw (rag.decide.Signals)
 
     def failed(self) -> str:
         """Why this question counts as failed, or '' if it passed."""
@@ -107,6 +109,7 @@ class Runner:
             result.error = f"{type(exc).__name__}: {exc}"
             return result
         result.answer, result.abstained, result.reason = answer.answer, answer.abstained, answer.reason
+        result.mode, result.signals = answer.mode, asdict(answer.signals)
         result.sources = [
             {
                 "n": s.n,
@@ -177,6 +180,8 @@ def summarize(results: list[Result], judge_ran: bool) -> dict[str, Any]:
         values = [r.judge.get(name) for r in answered if isinstance(r.judge.get(name), (int, float))]
         summary[name] = metrics.mean(values) if judge_ran else "not run"
     summary["passed"] = sum(not r.failed() for r in results)
+    for mode in ("generated", "extractive", "abstained"):
+        summary[f"mode_{mode}"] = sum(r.mode == mode for r in ok)
     return summary
 
 

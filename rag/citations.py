@@ -6,8 +6,10 @@ A sentence's support by a source is `max(cos, (cos + lex) / 2)`, where `cos` is 
 share of the sentence's content words (lower-cased, stop words removed, crude suffix stripping) found in the
 source. A citation stands when its support reaches `support_threshold`. A sentence whose citations all fail, or
 that has none, gets the best-supporting other source attached when that one reaches the threshold; otherwise it
-is marked unsupported. Limits: similarity is not entailment, so a sentence that reuses a source's words while
-changing a number or negating it can still pass; and a correct paraphrase in other words can fail.
+is marked unsupported. Facts are held to the letter (`rag.facts`): every number (with its unit) and every name
+in the sentence must appear in a source that backs it, so "1.5 GB" where the abstract says "100KB" fails even
+when the words match. Limits: similarity is not entailment, so a sentence that negates a source's claim in its
+own words can still pass; and a correct paraphrase in other words can fail.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.embed import Embedder
+from rag.facts import unsupported_facts
 from rag.retrieve import cosine
 from rag.sentences import split_sentences
 
@@ -120,8 +123,9 @@ class SupportScorer:
         return out
 
 
-def check_answer(text: str, scorer: SupportScorer, threshold: float) -> list[CheckedSentence]:
-    """Verify every sentence's citations; fix what can be fixed, flag what cannot."""
+def check_answer(text: str, scorer: SupportScorer, threshold: float, facts: bool = True) -> list[CheckedSentence]:
+    """Verify every sentence's citations (and, with `facts`, its numbers and names); fix what can be fixed, flag
+    what cannot."""
     k = len(scorer.texts)
     checked = []
     for sentence, cited in split_answer(text):
@@ -135,15 +139,23 @@ def check_answer(text: str, scorer: SupportScorer, threshold: float) -> list[Che
         scored = scorer.scores(sentence) if k else []
         scores = [score for score, _ in scored]
         result.scores = scores
-        backing = [n for n in valid if scores[n - 1] >= threshold]
+        missing = {n: unsupported_facts(sentence, scorer.texts[n - 1]) if facts else [] for n in range(1, k + 1)}
+        backing = []
         for n in valid:
-            if n not in backing:
+            if scores[n - 1] < threshold:
                 result.notes.append(f"dropped [{n}]: that source does not support this sentence")
+            elif missing[n]:
+                result.notes.append(f"dropped [{n}]: {', '.join(missing[n])} not in that source")
+            else:
+                backing.append(n)
         if not backing and scores:
-            best = max(range(k), key=lambda i: scores[i]) + 1
-            if scores[best - 1] >= threshold:
+            best = max((i + 1 for i in range(k) if not missing[i + 1]), key=lambda n: scores[n - 1], default=None)
+            if best is not None and scores[best - 1] >= threshold:
                 backing = [best]
                 result.notes.append(f"added [{best}]: it supports this sentence")
+            elif facts and all(missing.values()):
+                nowhere = [fact for fact in missing[1] if all(fact in m for m in missing.values())]
+                result.notes.append(f"{', '.join(nowhere)} in no source" if nowhere else "facts split over sources")
         result.citations = backing
         result.evidence = {n: scored[n - 1][1] for n in backing}
         result.supported = bool(backing)

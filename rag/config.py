@@ -51,14 +51,18 @@ class IngestSettings:
 class RetrievalSettings:
     """Hybrid retrieval: dense (Chroma) and BM25 chunk rankings, grouped by paper, fused by reciprocal rank."""
 
-    k: int = 4  # papers given to the LLM as numbered sources
+    k: int = 3  # papers given to the LLM as numbered sources (prompt length drives time to first token)
     candidates: int = 60  # chunks taken from each retriever before grouping
     rrf_k: int = 60  # reciprocal rank fusion constant
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
-    floor: float = 0.25  # best dense cosine below this: abstain, no LLM call (benchmarks/abstention_floor.py)
-    evidence_sentences: int = 2  # best-matching sentences kept per source
-    prompt_words: int = 150  # evidence budget of the prompt: prompt length drives time to first token on a CPU
+    floor: float = 0.25  # best dense cosine below this (and no clear BM25 leader): abstain, no LLM call
+    bm25_floor: float = 4.0  # a BM25 leader must score at least this ...
+    bm25_margin: float = 1.5  # ... and this many times the runner-up to count as found without the dense side
+    prompt_words: int = 120  # evidence words spread over the sources when no paper clearly leads
+    lead_words: int = 130  # evidence words for a clear leader (its whole abstract when it fits)
+    lead_margin: float = 0.06  # dense lead over the runner-up that makes a paper the clear leader
+    adaptive_budget: bool = True  # off: every source shares `prompt_words`, best sentences first
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,12 @@ class AnswerSettings:
     max_question_chars: int = 2000
     support_threshold: float = 0.5  # support score a cited source must reach for a sentence to count as backed
     history_turns: int = 3  # earlier turns used to resolve follow-ups
+    check_facts: bool = True  # numbers and names of a sentence must appear in a source it cites
+    relevance_floor: float = 0.2  # a generated answer this far from the question (cosine) is not about it
+    quote_floor: float = 0.70  # quote the best evidence sentence when generation fails and it matches this well
+    extractive: bool = True  # quote evidence when generation fails (off: abstain)
+    pipeline_decides: bool = True  # off: the model's own refusal is final and questions are not name-checked
+    prompt: str = "prefix"  # 'prefix': fixed rules and worked example (KV-cached); 'plain': the earlier prompt
 
 
 @dataclass(frozen=True)

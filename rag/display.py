@@ -14,6 +14,9 @@ def answer_text(answer: Answer, width: int = 100) -> str:
         lines.append(f"({answer.reason})")
         if answer.sources:
             lines.append("\nClosest evidence:")
+    elif answer.mode == "extractive":
+        lines.append(f"({answer.reason})")
+        lines.append("\nSources:")
     else:
         flagged = [s for s in answer.sentences if not s.supported]
         if flagged:

@@ -1,6 +1,7 @@
 """LLM backends behind one small interface: `stream(messages)` yields text pieces.
 
-- `LlamaCppLLM`: a GGUF file run in-process by llama-cpp-python (the bundled models, or any file);
+- `LlamaCppLLM`: a GGUF file run in-process by llama-cpp-python (the bundled models, or any file), with the
+  native build chosen for this CPU (`rag.llama_lib`);
 - `OpenAICompatLLM`: any OpenAI-compatible chat endpoint (Ollama, vLLM, llama.cpp's server, hosted APIs).
 No network access happens unless the user configures an endpoint.
 """
@@ -12,8 +13,9 @@ import threading
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from rag import llama_lib
 from rag.config import LLMSettings
 from rag.errors import ConfigError
 
@@ -26,34 +28,84 @@ class LLM(Protocol):
     name: str
     capable: bool  # good enough to rewrite follow-up questions
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield the reply piece by piece."""
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+    ) -> Iterator[str]:
+        """Yield the reply piece by piece. `purpose` is 'answer' or 'rewrite' (a backend may keep them apart)."""
         ...
 
 
+def cpu_threads() -> int:
+    """Cores this process may run on (llama.cpp is fastest with one thread per core here)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 2
+
+
 class LlamaCppLLM:
-    """A GGUF model in this process (llama-cpp-python, built with portable CPU flags)."""
+    """A GGUF model in this process: one llama.cpp context for answers, a second one for rewrites.
+
+    Answer prompts share a fixed prefix; llama.cpp skips the tokens a prompt shares with what its context last
+    evaluated, so keeping the follow-up rewrite in its own context keeps that prefix cached. The weights are
+    memory-mapped once and shared by both contexts. `last_prompt_tokens` is how many prompt tokens the last
+    answer actually evaluated.
+    """
 
     def __init__(self, path: Path, name: str, n_ctx: int, threads: int | None, capable: bool):
-        from llama_cpp import Llama
-
+        self.build = llama_lib.select()  # before llama_cpp is first imported
         if not path.exists():
             raise ConfigError(f"GGUF file not found: {path}")
-        try:
-            self.model = Llama(
-                model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count() or 2, verbose=False
-            )
-        except Exception as exc:
-            raise ConfigError(f"cannot load GGUF model {path} ({exc})") from exc
+        self.path = path
+        self.threads = threads or cpu_threads()
+        self.model = self._load(n_ctx)
+        self._rewriter: Any = None
         self.name = name
         self.capable = capable
-        self._lock = threading.Lock()  # one llama.cpp context: concurrent requests take turns
+        self.last_prompt_tokens = 0
+        self._lock = threading.Lock()  # the CPU runs one reply at a time: concurrent requests take turns
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+    def _load(self, n_ctx: int) -> Any:
+        from llama_cpp import Llama
+
+        class CountingLlama(Llama):
+            """Records how many tokens each evaluation processed (the first one of a reply is the prompt)."""
+
+            evaluated: list[int]
+
+            def eval(self, tokens: Any) -> None:
+                self.evaluated.append(len(tokens))
+                super().eval(tokens)
+
+        try:
+            model = CountingLlama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_threads=self.threads,
+                n_threads_batch=self.threads,
+                verbose=False,
+            )
+        except Exception as exc:
+            raise ConfigError(f"cannot load GGUF model {self.path} ({exc})") from exc
+        model.evaluated = []
+        return model
+
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+    ) -> Iterator[str]:
         with self._lock:  # held until the reply ends or the consumer closes the generator
-            for part in self.model.create_chat_completion(
+            if purpose == "rewrite":
+                if self._rewriter is None:
+                    self._rewriter = self._load(1024)
+                model = self._rewriter
+            else:
+                model = self.model
+            model.evaluated.clear()
+            for part in model.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True, seed=0
             ):
+                if purpose != "rewrite" and model.evaluated:
+                    self.last_prompt_tokens = model.evaluated[0]
                 piece = part["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
@@ -70,7 +122,9 @@ class OpenAICompatLLM:
         self.model = model
         self.capable = True
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+    ) -> Iterator[str]:
         import openai
 
         try:

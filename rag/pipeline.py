@@ -1,7 +1,9 @@
 """The one answering path used by the CLI, the UI and the evaluation: `Pipeline.stream()` and `Pipeline.ask()`.
 
-question -> validate -> resolve follow-ups -> hybrid retrieval -> abstain if nothing is relevant enough ->
-prompt with numbered sources -> stream the LLM's answer -> check every sentence's citations -> `Answer`.
+question -> validate -> resolve follow-ups -> hybrid retrieval -> abstain if nothing is relevant enough or the
+question names what no source mentions -> prompt (fixed prefix, then numbered sources within an adaptive evidence
+budget) -> stream the LLM's answer -> check every sentence's citations and facts -> decide (`rag.decide`):
+generated, extractive (quoted evidence) or abstained -> `Answer`.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rag import prompts
+from rag import decide, evidence, facts, prompts
 from rag.citations import CheckedSentence, SupportScorer, check_answer, content_words
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import InputError
 from rag.llm import LLM, load_llm
-from rag.retrieve import Evidence, Hit, Retriever
+from rag.retrieve import Evidence, Hit, Retriever, cosine
 
 Turn = tuple[str, str]  # (user question, assistant answer)
 FOLLOW_UP = re.compile(
@@ -40,14 +42,20 @@ class Source:
     url: str
     authors: str
     abstract: str
-    evidence: list[Evidence]  # the sentences given to the LLM
+    evidence: list[Evidence]  # the sentences given to the LLM (before the budget: every scored sentence)
     score: float
     cited: bool = False
+    dense: float | None = None  # best chunk cosine similarity, if the dense side found it
+    bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
 
 
 @dataclass
 class Answer:
-    """A checked answer: text, sentences with citations and support, and the numbered sources."""
+    """A checked answer: text, sentences with citations and support, and the numbered sources.
+
+    `mode` says what the reader gets: 'generated' (the LLM's checked answer), 'extractive' (evidence sentences
+    quoted because the LLM's answer failed its checks) or 'abstained'.
+    """
 
     question: str
     answer: str
@@ -59,6 +67,8 @@ class Answer:
     raw_answer: str = ""
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    mode: str = decide.ABSTAINED
+    signals: decide.Signals = field(default_factory=decide.Signals)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (citation keys become strings, as JSON requires)."""
@@ -132,17 +142,23 @@ class Pipeline:
         query = self.resolve(question, history)
         yield Event("status", "searching the abstracts")
         hits = self.retriever.search(query, k or self.settings.retrieval.k, where=where)
-        retrieval_s = time.perf_counter() - started
         sources = [self._source(n, hit) for n, hit in enumerate(hits, start=1)]
         answer = Answer(question=question, answer="", abstained=True, reason="", sources=sources, query=query)
-        answer.timings["retrieval_s"] = round(retrieval_s, 3)
-        if not hits or self.retriever.top_similarity(hits) < self.settings.retrieval.floor:
-            answer.answer, answer.reason = prompts.NO_ANSWER, "no indexed abstract is relevant enough"
-            answer.sources = []  # below the floor nothing is evidence worth showing
+        answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
+        signals = answer.signals
+        signals.dense = round(self.retriever.top_similarity(hits), 4)
+        signals.retrieved = bool(hits) and self.retriever.relevant(hits)
+        known = " ".join(f"{s.title} {s.abstract}" for s in sources)
+        signals.missing_names = [name for name in facts.names(query) if not facts.mentions(known, name)]
+        rules = self.rules()
+        reason = decide.before_llm(signals, rules)
+        if reason:
+            answer.answer, answer.reason = prompts.NO_ANSWER, reason
+            answer.sources = []  # nothing retrieved is evidence worth showing
             answer.timings["total_s"] = round(time.perf_counter() - started, 3)
             yield Event("answer", answer=answer)
             return
-        messages = self.messages(question, sources, history, context)
+        messages = self.messages(query, sources, context)
         answer.model = self.llm.name
         pieces: list[str] = []
         yield Event("status", "writing the answer")
@@ -152,15 +168,21 @@ class Pipeline:
             pieces.append(piece)
             yield Event("token", piece)
         answer.raw_answer = "".join(pieces).strip()
-        self._check(answer)
+        self._check(answer, rules)
         answer.timings["total_s"] = round(time.perf_counter() - started, 3)
         yield Event("answer", answer=answer)
+
+    def rules(self) -> decide.Rules:
+        """The decision's thresholds and switches, from the settings."""
+        a = self.settings.answer
+        return decide.Rules(a.relevance_floor, a.quote_floor, a.extractive, a.pipeline_decides)
 
     def resolve(self, question: str, history: list[Turn]) -> str:
         """The question to search for: follow-ups are rewritten with the conversation.
 
-        A capable LLM rewrites the question; the tiny model cannot, so the previous question is prepended
-        instead (it names what 'it' refers to, which is what retrieval needs).
+        A capable LLM rewrites the question (in its own llama.cpp context, so the answer prompt's cached prefix
+        survives); the tiny model cannot, so the previous question is prepended instead (it names what 'it'
+        refers to, which is what retrieval needs).
         """
         if not history or not looks_like_follow_up(question):
             return question
@@ -172,25 +194,30 @@ class Pipeline:
             {"role": "system", "content": prompts.CONDENSE_SYSTEM},
             {"role": "user", "content": prompts.CONDENSE_USER.format(history=convo, question=question)},
         ]
-        rewritten = "".join(self.llm.stream(messages, 60, 0.0)).strip().strip('"').splitlines()
+        rewritten = "".join(self.llm.stream(messages, 60, 0.0, purpose="rewrite")).strip().strip('"').splitlines()
         text = rewritten[0].strip() if rewritten else ""
-        return text if 3 <= len(text) <= 400 else f"{previous} {question}"
+        added = content_words(text) - content_words(question)  # a rewrite must bring in what 'it' refers to
+        return text if 3 <= len(text) <= 400 and added else f"{previous} {question}"
 
-    def messages(self, question: str, sources: list[Source], history: list[Turn], context: str) -> list[dict]:
-        """The chat messages: system rules, numbered sources (evidence sentences or whole abstracts), question."""
-        chosen = budget_evidence(sources, self.settings.retrieval.prompt_words)
+    def messages(self, question: str, sources: list[Source], context: str = "evidence") -> list[dict]:
+        """The chat messages: the fixed prefix (rules and a worked example), then the numbered sources (evidence
+        within the adaptive budget, or whole abstracts) and the stand-alone question. Each source's `evidence`
+        becomes what the LLM was shown."""
+        r = self.settings.retrieval
+        plain = self.settings.answer.prompt == "plain"
+        lead = r.lead_words if r.adaptive_budget else r.prompt_words
+        margin = r.lead_margin if r.adaptive_budget else float("inf")
+        chosen = evidence.choose(question, sources, evidence.Budget(r.prompt_words, lead, margin))
         blocks = []
         for source in sources:
-            if context == "abstracts":
-                text = source.abstract
-            else:
-                text = " ".join(e.text for e in sorted(chosen[source.n], key=lambda e: e.start))
+            source.evidence = [] if context == "abstracts" else chosen[source.n]
+            text = source.abstract if context == "abstracts" else " ".join(e.text for e in source.evidence)
             blocks.append(prompts.SOURCE_BLOCK.format(n=source.n, title=source.title or source.paper_id, text=text))
+        if plain:
+            user = prompts.PLAIN_USER.format(sources="\n\n".join(blocks), question=question)
+            return [{"role": "system", "content": prompts.PLAIN_SYSTEM}, {"role": "user", "content": user}]
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
-        messages = [{"role": "system", "content": prompts.ANSWER_SYSTEM}]
-        for q, a in history[-1:]:  # one earlier turn keeps the prompt short
-            messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-        return [*messages, {"role": "user", "content": user}]
+        return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
 
     def _source(self, n: int, hit: Hit) -> Source:
         return Source(
@@ -203,48 +230,68 @@ class Pipeline:
             abstract=hit.abstract,
             evidence=hit.evidence,
             score=round(hit.score, 5),
+            dense=hit.dense,
+            bm25=hit.bm25,
         )
 
-    def _check(self, answer: Answer) -> None:
-        """Verify citations; decide whether the result is an answer or an abstention."""
-        raw = answer.raw_answer
-        if not raw or prompts.NO_ANSWER.lower().rstrip(".") in raw.lower():
-            answer.answer, answer.reason = prompts.NO_ANSWER, "the model found no answer in the sources"
-            return
-        scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources])
-        answer.sentences = check_answer(raw, scorer, self.settings.answer.support_threshold)
-        cited = {n for s in answer.sentences for n in s.citations}
+    def _check(self, answer: Answer, rules: decide.Rules) -> None:
+        """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing."""
+        signals = answer.signals
+        kept, signals.refused = strip_refusal(answer.raw_answer)
+        if kept:
+            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources])
+            answer.sentences = check_answer(
+                kept, scorer, self.settings.answer.support_threshold, self.settings.answer.check_facts
+            )
+        supported = [s.text for s in answer.sentences if s.supported]
+        signals.supported = len(supported)
+        if supported:
+            q_vec, a_vec = self.embedder.embed([answer.query, " ".join(supported)])
+            signals.relevance = round(cosine(q_vec, a_vec), 4)
+        quotes = evidence.best_sentences(answer.query, answer.sources)
+        signals.quote = round(quotes[0][2], 4) if quotes else 0.0
+        answer.mode, answer.reason = decide.after_llm(signals, rules)
+        answer.abstained = answer.mode == decide.ABSTAINED
+        if answer.mode == decide.EXTRACTIVE:
+            answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in quotes]
+            answer.answer = f"{prompts.QUOTED} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
+        elif answer.mode == decide.GENERATED:
+            answer.answer = " ".join(render_sentence(s) for s in answer.sentences)
+        else:
+            answer.answer = prompts.NO_ANSWER
+        cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
         for source in answer.sources:
             source.cited = source.n in cited
-        if not any(s.supported for s in answer.sentences):
-            answer.answer = prompts.NO_ANSWER
-            answer.reason = "no sentence of the generated answer is supported by the sources"
-            return
-        answer.abstained, answer.reason = False, ""
-        answer.answer = " ".join(render_sentence(s) for s in answer.sentences)
 
 
-def budget_evidence(sources: list[Source], words: int) -> dict[int, list[Evidence]]:
-    """Evidence sentences per source within a word budget: every source's best sentence first, then the
-    next-best sentences of the higher-ranked sources while the budget lasts."""
-    chosen: dict[int, list[Evidence]] = {s.n: [] for s in sources}
-    ranked = {s.n: sorted(s.evidence, key=lambda e: -e.score) for s in sources}
-    used = 0
-    for depth in range(max((len(r) for r in ranked.values()), default=0)):
-        for source in sources:
-            if depth < len(ranked[source.n]):
-                evidence = ranked[source.n][depth]
-                size = len(evidence.text.split())
-                if depth == 0 or used + size <= words:
-                    chosen[source.n].append(evidence)
-                    used += size
-    return chosen
+def strip_refusal(raw: str) -> tuple[str, bool]:
+    """The reply without the fixed refusal sentence, and whether the model refused.
+
+    >>> strip_refusal("The indexed abstracts don't answer this question.")
+    ('', True)
+    >>> strip_refusal("SPAM clips gradients [1].")
+    ('SPAM clips gradients [1].', False)
+    """
+    phrase = prompts.NO_ANSWER.rstrip(".")
+    at = raw.lower().find(phrase.lower())
+    if at < 0:
+        return raw.strip(), False
+    rest = raw[:at] + raw[at + len(phrase) :].lstrip(".")
+    return rest.strip(), True
 
 
-def render_sentence(sentence: CheckedSentence) -> str:
-    """A sentence with its verified markers, or flagged as unverified."""
+def quoted(n: int, text: str, k: int) -> CheckedSentence:
+    """An evidence sentence quoted as the answer: supported by its own source by construction."""
+    scores = [1.0 if i == n else 0.0 for i in range(1, k + 1)]
+    return CheckedSentence(text, [n], True, 1.0, evidence={n: text}, cited=[n], scores=scores)
+
+
+def render_sentence(sentence: CheckedSentence, quote: bool = False) -> str:
+    """A sentence with its verified markers, or flagged as unverified; a quote goes in quotation marks."""
     marks = "".join(f"[{n}]" for n in sentence.citations) if sentence.supported else "[unverified]"
     text = sentence.text
+    if quote:
+        return f"\u201c{text}\u201d {marks}"
     if text and text[-1] in ".!?":
         return f"{text[:-1]} {marks}{text[-1]}"
     return f"{text} {marks}"

@@ -1,8 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and BM25 chunk rankings, grouped by paper, fused by reciprocal rank.
 
 Each retriever ranks chunks; a paper takes the rank of its best chunk in each list (several chunks of one paper
-count once), and papers are ordered by weighted reciprocal rank fusion. For the top papers, the sentences of
-their matching chunks are scored against the question with the embedding model, and the best become evidence.
+count once), and papers are ordered by weighted reciprocal rank fusion. For the top papers, every sentence of
+the abstract is scored against the question with the embedding model (`rag.evidence` chooses among them).
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ class Hit:
     dates: list[str] = field(default_factory=list)
     url: str = ""
     authors: str = ""
-    candidate_sentences: list[tuple[int, int]] = field(default_factory=list)  # from matching chunks
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # every sentence of the abstract, scored
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -69,27 +68,29 @@ class Retriever:
         return index
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
-        """The top `k` papers for `query`, best first, with evidence sentences."""
-        hits = self.rank(query, k or self.settings.retrieval.k, mode, where)
-        self._attach_evidence(query, hits)
+        """The top `k` papers for `query`, best first, every sentence of their abstracts scored as evidence."""
+        qvec = self.embedder.embed([query])[0]  # per call: the retriever is shared by concurrent requests
+        hits = self.rank(query, k or self.settings.retrieval.k, mode, where, qvec=qvec)
+        self._attach_evidence(qvec, hits)
         return hits
 
-    def rank(self, query: str, k: int, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
+    def rank(
+        self, query: str, k: int, mode: str = "hybrid", where: dict | None = None, qvec: list[float] | None = None
+    ) -> list[Hit]:
         """The top `k` papers without evidence sentences (what the retrieval benchmark measures)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         r = self.settings.retrieval
-        self._qvec: list[float] | None = None
         metas: dict[str, dict[str, Any]] = {}
         dense_rank: dict[str, int] = {}
         bm25_rank: dict[str, int] = {}
         best: dict[str, dict[str, float]] = {}
         if mode in ("hybrid", "dense"):
-            self._qvec = self.embedder.embed([query])[0]
+            qvec = qvec or self.embedder.embed([query])[0]
             count = self.store.collection.count()
             if count:
                 res = self.store.collection.query(
-                    query_embeddings=[self._qvec],
+                    query_embeddings=[qvec],
                     n_results=min(r.candidates, count),
                     where=where,
                     include=["metadatas", "distances"],
@@ -117,7 +118,6 @@ class Retriever:
         for pid in top:
             chunk_ids = [cid for cid, m in metas.items() if m["paper_id"] == pid]
             meta = metas[chunk_ids[0]]
-            spans = sorted({tuple(s) for cid in chunk_ids for s in json.loads(metas[cid]["sentences"])})
             hits.append(
                 Hit(
                     paper_id=pid,
@@ -129,7 +129,6 @@ class Retriever:
                     dates=json.loads(meta.get("dates") or "[]"),
                     url=str(meta.get("url") or ""),
                     authors=str(meta.get("authors") or ""),
-                    candidate_sentences=[(int(a), int(b)) for a, b in spans],
                 )
             )
         self._attach_abstracts(hits)
@@ -153,21 +152,28 @@ class Retriever:
         for hit in hits:
             hit.abstract = str(abstracts.get(hit.paper_id, ""))
 
-    def _attach_evidence(self, query: str, hits: list[Hit]) -> None:
-        """Score the sentences of each hit's matching chunks against the query; keep the best few."""
-        spans = [(hit, a, b) for hit in hits for a, b in (hit.candidate_sentences or split_sentences(hit.abstract))]
+    def _attach_evidence(self, qvec: list[float], hits: list[Hit]) -> None:
+        """Score every sentence of each hit's abstract against the query (the answer step chooses among them)."""
+        spans = [(hit, a, b) for hit in hits for a, b in split_sentences(hit.abstract)]
         if not spans:
             return
-        qvec = self._qvec or self.embedder.embed([query])[0]  # reuse the dense side's (None in bm25 mode)
         vectors = self.embedder.embed([hit.abstract[a:b] for hit, a, b in spans])
-        scored: dict[str, list[Evidence]] = {}
         for (hit, a, b), vec in zip(spans, vectors):
-            scored.setdefault(hit.paper_id, []).append(Evidence(hit.abstract[a:b], a, b, cosine(qvec, vec)))
-        n = self.settings.retrieval.evidence_sentences
-        for hit in hits:
-            best = sorted(scored.get(hit.paper_id, []), key=lambda e: -e.score)[:n]
-            hit.evidence = sorted(best, key=lambda e: e.start)
+            hit.evidence.append(Evidence(hit.abstract[a:b], a, b, round(cosine(qvec, vec), 5)))
 
     def top_similarity(self, hits: list[Hit]) -> float:
-        """Best dense cosine among the hits (what the abstention floor is compared with)."""
+        """Best dense cosine among the hits."""
         return max((h.dense for h in hits if h.dense is not None), default=0.0)
+
+    def relevant(self, hits: list[Hit]) -> bool:
+        """Whether retrieval found something about the query: the best dense cosine reaches the floor, or the
+        BM25 side has a clear leader (its score reaches `bm25_floor` and beats the runner-up by `bm25_margin`
+        times). Short questions that name a method ("what guarantees does MUVERA give?") score low on the dense
+        side but are unmistakable to BM25."""
+        r = self.settings.retrieval
+        if self.top_similarity(hits) >= r.floor:
+            return True
+        bm25 = sorted((h.bm25 for h in hits if h.bm25 is not None), reverse=True)
+        if not bm25 or bm25[0] < r.bm25_floor:
+            return False
+        return len(bm25) == 1 or bm25[0] >= r.bm25_margin * max(bm25[1], 1e-9)

@@ -18,7 +18,9 @@ class ScriptedLLM:
         self.replies.extend(replies)
         return self
 
-    def stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+    ) -> Iterator[str]:
         self.history.append(messages)
         if not self.replies:
             raise AssertionError("ScriptedLLM was called more often than scripted")

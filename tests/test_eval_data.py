@@ -133,3 +133,12 @@ def test_generator_labels_records_synthetic_and_skips_non_questions() -> None:
     assert record.question == "How can 4-bit training stay stable?"
     assert record.gold == ["spam"] and record.synthetic and record.kind == "synthetic"
     assert "Stable-SPAM" in json.dumps(record.to_dict())
+
+
+def test_repeated_thumbs_down_questions_get_unique_ids_and_load_as_a_dataset(tmp_path: Path) -> None:
+    votes = [Feedback(False, q, "No.", True) for q in ("q1?", "q2?", "q1?", "q3?")]
+    records = records_from_feedback(votes)
+    assert [r.question for r in records] == ["q1?", "q2?", "q3?"]  # the newest vote on q1 replaced the first
+    assert [r.id for r in records] == ["feedback-0001", "feedback-0002", "feedback-0003"]
+    write_dataset(records, tmp_path / "feedback.jsonl")
+    assert len(load_dataset(tmp_path / "feedback.jsonl")) == 3

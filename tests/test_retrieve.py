@@ -28,7 +28,7 @@ def settings(tmp_path: Path) -> Settings:
         home=tmp_path / "home",
         embed_model="hash:256",
         chunk=ChunkSettings(target_tokens=40),
-        retrieval=RetrievalSettings(k=3, evidence_sentences=2),
+        retrieval=RetrievalSettings(k=3),
     )
     ingest([source], s, progress=False)
     return s
@@ -57,16 +57,34 @@ def test_papers_are_grouped_and_ranked(settings: Settings, mode: str) -> None:
     assert len({h.paper_id for h in hits}) == len(hits)  # a paper's chunks count once
 
 
-def test_long_paper_groups_chunks_and_picks_evidence(settings: Settings) -> None:
+def test_long_paper_groups_chunks_and_scores_every_sentence_as_evidence(settings: Settings) -> None:
     retriever = Retriever(settings)
     [hit] = retriever.search("convolution kernels image denoising sentence 7", k=1)
     assert hit.paper_id == "long" and len(hit.chunk_ids) > 1
-    assert len(hit.evidence) == 2
+    assert len(hit.evidence) == 12  # every sentence of the abstract, each scored against the query
     for evidence in hit.evidence:
         assert hit.abstract[evidence.start : evidence.end] == evidence.text
+    best = max(hit.evidence, key=lambda e: e.score)
+    assert best.text.startswith("Sentence 7 ")
     assert hit.dense is not None and hit.bm25 is not None
 
 
 def test_bm25_only_finds_exact_terms(settings: Settings) -> None:
     hits = Retriever(settings).rank("grasping", 3, mode="bm25")
     assert [h.paper_id for h in hits] == ["rl"]
+
+
+def test_concurrent_searches_return_what_each_returns_alone(settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    retriever = Retriever(settings)  # one retriever shared by every request, as in the server
+    questions = [p["title"] for p in PAPERS] + ["riemann zeta zeros", "robot grasping policy", "image denoising"]
+
+    def found(question: str) -> list[tuple[str, list[tuple[str, float]]]]:
+        return [(h.paper_id, [(e.text, e.score) for e in h.evidence]) for h in retriever.search(question)]
+
+    alone = {q: found(q) for q in questions}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: (q, found(q)), questions * 12))
+    mismatches = [q for q, result in together if result != alone[q]]
+    assert mismatches == []

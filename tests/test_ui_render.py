@@ -75,3 +75,19 @@ def test_only_http_links_are_kept() -> None:
     assert safe_url("https://arxiv.org/abs/2502.17055") == "https://arxiv.org/abs/2502.17055"
     for bad in ("javascript:alert(1)", "data:text/html,x", "ftp://x", "//evil.example", ""):
         assert safe_url(bad) == ""
+
+
+def test_a_quoted_answer_is_labelled_as_quoted_from_the_abstracts() -> None:
+    quote = "Memory drops by <b>2.78x</b>."
+    answer = Answer(
+        question="q",
+        answer="",
+        abstained=False,
+        reason="the model found no answer in the sources; quoting the best-matching evidence instead",
+        sentences=[CheckedSentence(quote, [1], True, 1.0)],
+        mode="extractive",
+    )
+    out = answer_md(answer)
+    assert "Quoted from the abstracts" in out
+    assert f"“{text_md(quote)}”" in out and '<sup class="cite">[1]</sup>' in out
+    assert "<b>2.78x</b>" not in out  # the quote is untrusted text too

@@ -84,7 +84,8 @@ def _bad(message: str, status: int = 400, code: str = "invalid_request") -> ApiE
 def rag_payload(answer: Answer) -> dict[str, Any]:
     """The citation details of an answer, as sent in the `rag` field."""
     data = answer.to_dict()
-    return {key: data[key] for key in ("answer", "abstained", "reason", "query", "sentences", "sources", "timings")}
+    keys = ("answer", "mode", "abstained", "reason", "query", "sentences", "sources", "timings")
+    return {key: data[key] for key in keys}
 
 
 def sources_footer(answer: Answer) -> str:

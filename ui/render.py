@@ -23,6 +23,7 @@ CSS = """
 .cite { color: #1d4ed8; font-weight: 600; }
 .unverified { background: #fee2e2; text-decoration: underline wavy #dc2626; }
 .unverified-mark { color: #b91c1c; font-weight: 600; }
+.quoted { color: #1e3a8a; font-size: 0.9em; margin-bottom: 4px; }
 .abstain { border-left: 4px solid #d97706; padding-left: 8px; color: #92400e; font-style: italic; }
 .source { border: 1px solid #e5e7eb; border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .source.cited { border-color: #1d4ed8; }
@@ -77,8 +78,16 @@ def answer_md(answer: Answer) -> str:
         reason = f" ({text_md(answer.reason)})" if answer.reason else ""
         return f'<div class="abstain">🚫 <b>No answer.</b> {text_md(answer.answer)}{reason}</div>'
     parts = []
+    if answer.mode == "extractive":
+        parts.append(
+            '<div class="quoted" title="the model\'s own answer failed its checks">'
+            "📎 <b>Quoted from the abstracts</b> (the model's own answer could not be verified)</div>"
+        )
     for sentence in answer.sentences:
-        if sentence.supported:
+        if answer.mode == "extractive":
+            marks = "".join(f'<sup class="cite">[{n}]</sup>' for n in sentence.citations)
+            parts.append(f"“{text_md(sentence.text)}”{marks}")
+        elif sentence.supported:
             marks = "".join(f'<sup class="cite">[{n}]</sup>' for n in sentence.citations)
             parts.append(f"{text_md(sentence.text)}{marks}")
         else:

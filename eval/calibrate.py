@@ -1,0 +1,40 @@
+"""The abstention trade-off: each post-generation threshold of `rag.decide` swept over a finished run.
+
+The decision after the LLM is a pure function of the signals each result recorded, so replaying it with another
+threshold gives exactly what that threshold would have decided. Questions stopped before the LLM stay abstained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from eval import metrics
+from eval.runner import Result
+from rag import decide
+
+GRID = {
+    "quote_floor": [0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 9.0],
+    "relevance_floor": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+}
+
+
+def replay(result: Result, rules: decide.Rules) -> bool:
+    """Whether the question would have been declined under `rules`."""
+    signals = decide.Signals(**result.signals)
+    if decide.before_llm(signals, rules):
+        return True
+    return decide.after_llm(signals, rules)[0] == decide.ABSTAINED
+
+
+def tradeoff(results: list[Result], rules: decide.Rules) -> list[dict[str, Any]]:
+    """Abstention recall and false-abstention rate for every threshold value of `GRID`."""
+    ok = [r for r in results if not r.error and r.signals]
+    points = []
+    for name, values in GRID.items():
+        for value in values:
+            swept = replace(rules, **{name: value})
+            declined = [replay(r, swept) for r in ok]
+            rates = metrics.abstention(declined, [r.answerable for r in ok])
+            points.append({"threshold": name, "value": value} | rates)
+    return points

@@ -1,0 +1,68 @@
+"""When to answer, quote, or abstain: decided by the pipeline from signals it can calibrate, not by the LLM alone.
+
+Before the LLM: abstain when retrieval found nothing about the question (neither the dense floor nor a clear
+BM25 leader), or when the question names something (an acronym, a model, a place) that no retrieved abstract
+mentions. After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the
+answer is about the question; otherwise quote the evidence sentences that best match the question when they match
+well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one input: it triggers the quote
+path, never an abstention by itself when the evidence is good.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+GENERATED, EXTRACTIVE, ABSTAINED = "generated", "extractive", "abstained"
+
+
+@dataclass
+class Signals:
+    """What the decision looks at; kept on the answer so evaluation can sweep the thresholds offline."""
+
+    dense: float = 0.0  # best dense cosine of the retrieved papers
+    retrieved: bool = False  # retrieval found something (dense floor or clear BM25 leader)
+    missing_names: list[str] = field(default_factory=list)  # names in the question no retrieved abstract has
+    refused: bool = False  # the model replied with the fixed refusal
+    supported: int = 0  # answer sentences that passed the citation and fact checks
+    relevance: float = 0.0  # cosine between the question and the supported part of the answer
+    quote: float = 0.0  # how well the best evidence sentence matches the question (rag.evidence.relevance)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The thresholds and switches of the decision (from `AnswerSettings`)."""
+
+    relevance_floor: float = 0.2
+    quote_floor: float = 0.70
+    extractive: bool = True  # quote evidence when generation fails (off: abstain instead)
+    pipeline_decides: bool = True  # off: the model's refusal is final, as before
+
+
+def before_llm(signals: Signals, rules: Rules) -> str | None:
+    """The reason to abstain without calling the LLM, or None to go on."""
+    if not signals.retrieved:
+        return "no indexed abstract is relevant enough"
+    if rules.pipeline_decides and signals.missing_names:
+        return f"no retrieved abstract mentions {', '.join(signals.missing_names)}"
+    return None
+
+
+def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
+    """(mode, reason): generated, extractive or abstained, with the reason for anything but generated."""
+    if not rules.pipeline_decides:
+        if signals.refused:
+            return ABSTAINED, "the model found no answer in the sources"
+        if not signals.supported:
+            return ABSTAINED, "no sentence of the generated answer is supported by the sources"
+        return GENERATED, ""
+    if signals.supported and not signals.refused and signals.relevance >= rules.relevance_floor:
+        return GENERATED, ""
+    if signals.refused:
+        why = "the model found no answer in the sources"
+    elif not signals.supported:
+        why = "no sentence of the generated answer is supported by the sources"
+    else:
+        why = "the generated answer is not about the question"
+    if rules.extractive and signals.quote >= rules.quote_floor:
+        return EXTRACTIVE, f"{why}; quoting the best-matching evidence instead"
+    return ABSTAINED, why

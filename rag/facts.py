@@ -1,0 +1,123 @@
+"""Checkable facts in text: numbers with their units, and names (acronyms, model names, mixed letters and digits).
+
+Similarity cannot tell "1.5 GB" from "100KB", so an answer sentence is also held to its facts: every number (with
+its unit, when it has one) and every name it states must appear in a source that it cites. The same name test
+tells whether a question asks about something the retrieved sources never mention ("AlphaFold 3", "FIFA").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+UNITS = {
+    "%": "%", "percent": "%", "x": "x", "×": "x", "times": "x", "fold": "x",
+    "k": "k", "thousand": "k", "m": "m", "million": "m", "b": "b", "billion": "b", "t": "t", "trillion": "t",
+    "kb": "kb", "mb": "mb", "gb": "gb", "tb": "tb", "ms": "ms",
+}  # fmt: skip
+NUMBER = re.compile(
+    r"(?<![\w.\-/])(\d+(?:,\d{3})*(?:\.\d+)?)\s?(\\?%|percent\b|×|x\b|times\b|-?fold\b|thousand\b|million\b|billion\b"
+    r"|trillion\b|[kKmMbBtT][bB]?\b|[gG][bB]\b|ms\b)?",
+    re.IGNORECASE,
+)
+TOKEN = re.compile(r"[A-Za-z0-9][\w\-.']*[A-Za-z0-9]|[A-Za-z0-9]")
+MARKERS = re.compile(r"\s*\[(?:\d+(?:\s*[,;]\s*\d+)*|unverified)\]")
+# Capitalised words that start questions or name nothing in particular.
+COMMON = frozenset(
+    "a an and are can compare could describe did do does explain for give has have how i if in is it list "
+    "may might my of on or please should show summarise summarize tell the there these this those to was "
+    "we were what when where which who whom whose why will with would you".split()
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as written, its value without separators, and its unit ('' when it has none)."""
+
+    text: str
+    value: str
+    unit: str
+
+
+def numbers(text: str) -> list[Number]:
+    """The numbers in `text` with normalised units.
+
+    >>> [(n.value, n.unit) for n in numbers("It cut memory 2.78x and error by 72\\\\%, using 1,000 GPUs, 4-bit")]
+    [('2.78', 'x'), ('72', '%'), ('1000', ''), ('4', '')]
+    """
+    found = []
+    for match in NUMBER.finditer(MARKERS.sub(" ", text)):
+        unit = (match.group(2) or "").lower().lstrip("\\-")
+        found.append(Number(match.group(0).strip(), match.group(1).replace(",", ""), UNITS.get(unit, "")))
+    return found
+
+
+def is_name(token: str, first: bool = False) -> bool:
+    """A token that names something specific: two capitals (LLaVA, GPT), letters with digits (CIFAR-10, 13B),
+    or a capitalised word that does not start the sentence (Tencent)."""
+    letters = sum(c.isalpha() for c in token)
+    if not letters or token.lower() in UNITS:
+        return False
+    if sum(c.isupper() for c in token) >= 2 or (letters < len(token.replace("-", "").replace(".", "")) and letters):
+        return not token.replace("-", "").isdigit()
+    return token[0].isupper() and not first and token.lower() not in COMMON
+
+
+def names(text: str, capitalised: bool = True) -> list[str]:
+    """Names in `text` (sentence-initial words and common question words are not names).
+
+    >>> names("Does LLaVA-1.5 beat GPT-4 on CIFAR-10 at Tencent? It does.")
+    ['LLaVA-1.5', 'GPT-4', 'CIFAR-10', 'Tencent']
+    >>> names("Which Transformer variant is faster?", capitalised=False)
+    []
+    """
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+", MARKERS.sub(" ", text)):
+        for i, match in enumerate(TOKEN.finditer(sentence)):
+            token = match.group(0).rstrip(".'")
+            if token.endswith("'s"):
+                token = token[:-2]
+            strong = sum(c.isupper() for c in token) >= 2 or any(c.isdigit() for c in token)
+            if is_name(token, first=i == 0) and (capitalised or strong) and token not in out:
+                out.append(token)
+    return out
+
+
+def squash(text: str) -> str:
+    """Lower-case with hyphens, dots, backslashes and apostrophes removed, for forgiving matching."""
+    return re.sub(r"[\-.\\'’]", "", text.lower())
+
+
+def mentions(source: str, name: str) -> bool:
+    """Whether `source` mentions `name` (case, hyphens and a plural s do not matter).
+
+    >>> mentions("we train MLP models on CIFAR10", "MLPs"), mentions("we use CIFAR10", "CIFAR-10")
+    (True, True)
+    """
+    haystack = squash(source)
+    needle = squash(name)
+    return needle in haystack or (needle.endswith("s") and len(needle) > 3 and needle[:-1] in haystack)
+
+
+def has_number(source_numbers: list[Number], number: Number) -> bool:
+    """Whether the source states `number`: the same value, and the same unit when the answer gives one."""
+    return any(n.value == number.value and (not number.unit or n.unit == number.unit) for n in source_numbers)
+
+
+def unsupported_facts(sentence: str, source: str) -> list[str]:
+    """The numbers and names of `sentence` that `source` does not contain (empty: every fact is there).
+
+    >>> unsupported_facts("It needs 1.5 GB with LoRA.", "It needs only 100KB of memory with LoRA.")
+    ['1.5 GB']
+    >>> unsupported_facts("It needs 100 KB with LoRA.", "It needs only 100KB of memory with LoRA.")
+    []
+    """
+    source_numbers = numbers(source)
+    missing = [n.text for n in numbers(sentence) if not has_number(source_numbers, n)]
+    for name in names(sentence, capitalised=False):
+        as_number = numbers(name)
+        if len(as_number) == 1 and as_number[0].text == name:
+            continue  # a size such as '13B' or '3.5x' is a number, checked above
+        if not mentions(source, name) and name not in missing:
+            missing.append(name)
+    return missing

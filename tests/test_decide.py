@@ -1,0 +1,115 @@
+"""The pipeline decides when to answer, quote or abstain (scripted LLM, real Chroma, deterministic embedder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag import decide, prompts
+from rag.config import RetrievalSettings, Settings
+from rag.ingest import ingest
+from rag.pipeline import Pipeline
+from tests.fakes import ScriptedLLM
+from tests.test_pipeline import PAPERS
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    source = tmp_path / "papers.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, floor=0.1))
+    ingest([source], s, progress=False)
+    return s.override(answer__quote_floor=0.45)  # the hash embedder's similarities run lower than MiniLM's
+
+
+def test_a_refusal_with_good_evidence_becomes_a_labelled_quote(settings: Settings) -> None:
+    llm = ScriptedLLM([prompts.NO_ANSWER])
+    answer = Pipeline(settings, llm=llm).ask("Which dataset do the molecular property experiments use?")
+    assert answer.mode == decide.EXTRACTIVE and not answer.abstained
+    assert answer.signals.refused and answer.signals.quote >= settings.answer.quote_floor
+    assert answer.answer == f"{prompts.QUOTED} \u201cExperiments use the QM9 dataset.\u201d [1]"
+    assert answer.sources[0].paper_id == "gnn" and answer.sources[0].cited
+    [sentence] = answer.sentences
+    assert sentence.supported and sentence.citations == [1]
+    assert "quoting the best-matching evidence" in answer.reason
+
+
+def test_a_refusal_with_weak_evidence_abstains(settings: Settings) -> None:
+    strict = settings.override(answer__quote_floor=0.99)
+    answer = Pipeline(strict, llm=ScriptedLLM([prompts.NO_ANSWER])).ask("What is the boiling point of water?")
+    assert answer.mode == decide.ABSTAINED and answer.abstained
+    assert answer.reason == "the model found no answer in the sources"
+    assert not any(s.cited for s in answer.sources)
+
+
+def test_the_model_refusal_is_final_when_the_pipeline_does_not_decide(settings: Settings) -> None:
+    old = settings.override(answer__pipeline_decides=False)
+    answer = Pipeline(old, llm=ScriptedLLM([prompts.NO_ANSWER])).ask(
+        "Which dataset do the molecular property experiments use?"
+    )
+    assert answer.mode == decide.ABSTAINED
+
+
+def test_an_off_topic_question_naming_what_no_source_mentions_abstains_before_the_llm(settings: Settings) -> None:
+    loose = settings.override(retrieval__floor=0.0)  # retrieval alone would let it through
+    llm = ScriptedLLM([])
+    answer = Pipeline(loose, llm=llm).ask("Which team did Messi play for at the FIFA World Cup?")
+    assert answer.abstained and answer.mode == decide.ABSTAINED
+    assert answer.reason.startswith("no retrieved abstract mentions") and "FIFA" in answer.reason
+    assert llm.history == [] and answer.sources == []
+
+
+def test_a_changed_number_is_flagged_in_the_answer(settings: Settings) -> None:
+    llm = ScriptedLLM(["The graph model improves accuracy by 50 percent [1]. It uses the QM9 dataset [1]."])
+    answer = Pipeline(settings.override(answer__relevance_floor=0.0), llm=llm).ask(
+        "How much does the graph model improve accuracy?"
+    )
+    changed, right = answer.sentences
+    assert not changed.supported and any("50 percent" in note for note in changed.notes)
+    assert right.supported and right.citations == [1]
+    assert answer.mode == decide.GENERATED
+    assert "50 percent [unverified]" in answer.answer
+
+
+def test_an_answer_whose_only_number_is_changed_passes_on_similarity_alone_without_the_fact_check(
+    settings: Settings,
+) -> None:
+    reply = "Our graph model improves accuracy by 15 percent [1]."
+    question = "How much does the graph model improve accuracy?"
+    strict = settings.override(answer__quote_floor=0.99)
+    checked = Pipeline(strict, llm=ScriptedLLM([reply])).ask(question)
+    assert checked.mode == decide.ABSTAINED
+    assert checked.reason == "no sentence of the generated answer is supported by the sources"
+    unchecked = Pipeline(strict.override(answer__check_facts=False), llm=ScriptedLLM([reply])).ask(question)
+    assert unchecked.mode == decide.GENERATED and unchecked.sentences[0].supported
+
+
+def test_a_supported_answer_that_misses_the_question_gives_way_to_the_best_quote(settings: Settings) -> None:
+    llm = ScriptedLLM(["The graph model improves accuracy by 50 percent [1]. It uses the QM9 dataset [1]."])
+    answer = Pipeline(settings, llm=llm).ask("How much does the graph model improve accuracy?")
+    assert answer.signals.supported == 1 and answer.signals.relevance < settings.answer.relevance_floor
+    assert answer.mode == decide.EXTRACTIVE
+    assert "\u201cOur model improves accuracy by 5 percent.\u201d [1]" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("signals", "mode"),
+    [
+        (decide.Signals(retrieved=True, supported=2, relevance=0.6, quote=0.7), decide.GENERATED),
+        (decide.Signals(retrieved=True, refused=True, quote=0.7), decide.EXTRACTIVE),
+        (decide.Signals(retrieved=True, refused=True, quote=0.2), decide.ABSTAINED),
+        (decide.Signals(retrieved=True, supported=0, quote=0.7), decide.EXTRACTIVE),
+        (decide.Signals(retrieved=True, supported=1, relevance=0.05, quote=0.2), decide.ABSTAINED),
+    ],
+)
+def test_the_decision_after_generation(signals: decide.Signals, mode: str) -> None:
+    assert decide.after_llm(signals, decide.Rules(relevance_floor=0.2, quote_floor=0.45))[0] == mode
+
+
+def test_the_decision_before_generation() -> None:
+    rules = decide.Rules()
+    assert decide.before_llm(decide.Signals(retrieved=False), rules) == "no indexed abstract is relevant enough"
+    assert "Tokyo" in (decide.before_llm(decide.Signals(retrieved=True, missing_names=["Tokyo"]), rules) or "")
+    assert decide.before_llm(decide.Signals(retrieved=True), rules) is None

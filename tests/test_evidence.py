@@ -1,0 +1,52 @@
+"""The adaptive evidence budget: a clear leader gets most of the words; close papers share them."""
+
+from __future__ import annotations
+
+from rag.evidence import Budget, asks_quantity, best_sentences, choose, clear_leader
+from rag.pipeline import Source
+from rag.retrieve import Evidence
+
+
+def source(
+    n: int, scores: list[float], dense: float | None, bm25: float | None, texts: list[str] | None = None
+) -> Source:
+    texts = texts or [f"s{n}-{i} " + "word " * 9 for i in range(len(scores))]  # 10 words each
+    evidence = [Evidence(t, i * 100, i * 100 + 50, sc) for i, (t, sc) in enumerate(zip(texts, scores))]
+    return Source(n, f"p{n}", f"T{n}", [], "", "", " ".join(texts), evidence, 0.0, dense=dense, bm25=bm25)
+
+
+def test_a_clear_leader_gets_its_sentences_within_the_lead_budget_and_others_their_best() -> None:
+    sources = [
+        source(1, [0.5, 0.6, 0.7, 0.4], 0.8, 9.0),
+        source(2, [0.3, 0.2], 0.6, 5.0),
+        source(3, [0.1, 0.4], 0.5, 4.0),
+    ]
+    assert clear_leader(sources, margin=0.06)
+    chosen = choose("q", sources, Budget(spread_words=20, lead_words=30, lead_margin=0.06))
+    assert [len(chosen[n]) for n in (1, 2, 3)] == [3, 1, 1]
+    assert [e.score for e in chosen[1]] == [0.5, 0.6, 0.7]  # the three best, in reading order
+    assert chosen[3][0].score == 0.4
+
+
+def test_close_papers_share_the_budget_best_sentences_first() -> None:
+    sources = [source(1, [0.2, 0.9], 0.61, 5.0), source(2, [0.8, 0.1], 0.60, 7.0), source(3, [0.5, 0.4], 0.58, 3.0)]
+    assert not clear_leader(sources, margin=0.06)  # BM25 and the dense side disagree, and no dense margin
+    chosen = choose("q", sources, Budget(spread_words=40, lead_words=200, lead_margin=0.06))
+    assert [len(chosen[n]) for n in (1, 2, 3)] == [2, 1, 1]  # each source's best (30 words), then one more
+    tiny = choose("q", sources, Budget(spread_words=0, lead_words=0, lead_margin=0.06))
+    assert all(len(v) == 1 for v in tiny.values())  # the best sentence of each source is always kept
+
+
+def test_a_comparison_of_papers_the_leader_does_not_name_is_spread() -> None:
+    lead = source(1, [0.5, 0.6, 0.7], 0.8, 9.0, ["MUVERA reduces search.", "It uses FDE.", "It is fast."])
+    other = source(2, [0.3, 0.2], 0.6, 5.0, ["NV-Embed trains an LLM embedder.", "It uses latent attention."])
+    assert clear_leader([lead, other], margin=0.06, question="How does MUVERA work?")
+    assert not clear_leader([lead, other], margin=0.06, question="Compare MUVERA and NV-Embed.")
+
+
+def test_sentences_with_the_question_terms_and_asked_numbers_rank_higher() -> None:
+    texts = ["Training is generally stable in practice.", "Memory use drops by 42% with the adapter."]
+    [only] = [source(1, [0.40, 0.38], 0.7, 8.0, texts)]
+    quote = best_sentences("How much memory does the adapter save?", [only], most=1)
+    assert quote[0][1].text == texts[1]
+    assert asks_quantity("How much memory does the adapter save?")

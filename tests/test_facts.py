@@ -1,0 +1,48 @@
+"""Numbers and names held to the letter: what similarity cannot check."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.facts import mentions, names, numbers, unsupported_facts
+
+ABSTRACT = (
+    "We compress LLaVA-13B weights to 4-bit. Memory drops by 2.78x and generation is 1.44x faster, "
+    "using only 100KB of extra storage on 8 GPUs."
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "missing"),
+    [
+        ("Memory drops by 2.78x with 4-bit weights.", []),
+        ("Memory drops by 2.78 times.", []),  # the same unit in other words
+        ("Memory drops by 3.5x.", ["3.5x"]),  # a changed number
+        ("It needs 1.5 GB of extra storage.", ["1.5 GB"]),  # a changed number and unit
+        ("It needs 100 KB of extra storage.", []),
+        ("It runs on 8 GPUs.", []),
+        ("It beats GPT-4 on LLaVA-13B.", ["GPT-4"]),  # a name the source never mentions
+    ],
+)
+def test_unsupported_facts(sentence: str, missing: list[str]) -> None:
+    assert unsupported_facts(sentence, ABSTRACT) == missing
+
+
+def test_numbers_keep_their_units() -> None:
+    assert [(n.value, n.unit) for n in numbers("72\\% error, 1.4 billion parameters, 13B model")] == [
+        ("72", "%"),
+        ("1.4", "b"),
+        ("13", "b"),
+    ]
+
+
+def test_names_in_questions_skip_the_first_word_and_question_words() -> None:
+    assert names("What does the AlphaFold 3 paper report about Tokyo?") == ["AlphaFold", "Tokyo"]
+    assert names("Which optimizer beats Adam on LLaMA?") == ["Adam", "LLaMA"]
+    assert names("How do transformers scale?") == []
+
+
+def test_mentions_forgives_case_hyphens_and_plurals() -> None:
+    assert mentions("Experiments on CIFAR10 with MLP models", "CIFAR-10")
+    assert mentions("Experiments on CIFAR10 with MLP models", "MLPs")
+    assert not mentions("Experiments on CIFAR10 with MLP models", "ImageNet")

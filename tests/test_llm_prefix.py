@@ -1,0 +1,32 @@
+"""The answer prompt's fixed prefix stays in llama.cpp's KV cache across questions (real tiny model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import prompts
+from rag.llm import LlamaCppLLM
+from rag.models import model_path
+
+pytestmark = pytest.mark.slow
+
+
+def _question(topic: str) -> list[dict[str, str]]:
+    user = prompts.ANSWER_USER.format(
+        sources=f"[1] A paper on {topic}\nWe study {topic}.", question=f"What is {topic}?"
+    )
+    return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
+
+
+def test_the_second_question_evaluates_only_what_follows_the_cached_prefix() -> None:
+    llm = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)  # a fresh context
+    assert llm.build in ("avx512", "portable") or llm.build.startswith("LLAMA_CPP_LIB_PATH")
+    list(llm.stream(_question("graph pooling"), max_tokens=4))
+    first = llm.last_prompt_tokens
+    rewrite = [{"role": "system", "content": prompts.CONDENSE_SYSTEM}, {"role": "user", "content": "Rewrite: it?"}]
+    list(llm.stream(rewrite, max_tokens=4, purpose="rewrite"))  # a follow-up rewrite in between
+    list(llm.stream(_question("image denoising"), max_tokens=4))
+    second = llm.last_prompt_tokens
+    prefix = len(llm.model.tokenize(prompts.ANSWER_SYSTEM.encode() + prompts.EXAMPLE_USER.encode()))
+    assert first > prefix  # the first question evaluates the prefix too
+    assert second < first - prefix // 2  # the second one reuses it: the rewrite did not evict it
