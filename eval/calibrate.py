@@ -16,6 +16,7 @@ from rag import decide
 GRID = {
     "quote_floor": [0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 9.0],
     "relevance_floor": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "min_novel": [0, 1, 2, 3, 4, 6],
 }
 
 

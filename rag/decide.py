@@ -3,9 +3,10 @@
 Before the LLM: abstain when retrieval found nothing about the question (neither the dense floor nor a clear
 BM25 leader), or when the question names something (an acronym, a model, a place) that no retrieved abstract
 mentions. After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the
-answer is about the question; otherwise quote the evidence sentences that best match the question when they match
-well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one input: it triggers the quote
-path, never an abstention by itself when the evidence is good.
+answer is about the question: similar to it (cosine), adding something it did not already say (new content
+words), and stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
+the question when they match well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one
+input: it triggers the quote path, never an abstention by itself when the evidence is good.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Signals:
     refused: bool = False  # the model replied with the fixed refusal
     supported: int = 0  # answer sentences that passed the citation and fact checks
     relevance: float = 0.0  # cosine between the question and the supported part of the answer
+    novel: int = 0  # content words of the supported part that the question did not already say
+    wants_number: bool = False  # the question asks for a quantity ...
+    has_number: bool = False  # ... and the supported part states one
     quote: float = 0.0  # how well the best evidence sentence matches the question (rag.evidence.relevance)
 
 
@@ -34,6 +38,7 @@ class Rules:
 
     relevance_floor: float = 0.2
     quote_floor: float = 0.70
+    min_novel: int = 2
     extractive: bool = True  # quote evidence when generation fails (off: abstain instead)
     pipeline_decides: bool = True  # off: the model's refusal is final, as before
 
@@ -55,14 +60,18 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         if not signals.supported:
             return ABSTAINED, "no sentence of the generated answer is supported by the sources"
         return GENERATED, ""
-    if signals.supported and not signals.refused and signals.relevance >= rules.relevance_floor:
-        return GENERATED, ""
     if signals.refused:
         why = "the model found no answer in the sources"
     elif not signals.supported:
         why = "no sentence of the generated answer is supported by the sources"
-    else:
+    elif signals.relevance < rules.relevance_floor:
         why = "the generated answer is not about the question"
+    elif signals.novel < rules.min_novel:
+        why = "the generated answer only restates the question"
+    elif signals.wants_number and not signals.has_number:
+        why = "the question asks for a number and the verified answer gives none"
+    else:
+        return GENERATED, ""
     if rules.extractive and signals.quote >= rules.quote_floor:
         return EXTRACTIVE, f"{why}; quoting the best-matching evidence instead"
     return ABSTAINED, why

@@ -21,7 +21,7 @@ from rag.facts import mentions, names, numbers
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
-    r"\b(how (much|many|large|big|fast|deep|long|small|often)|by what|what (accuracy|error|score|percentage|rate|"
+    r"\b(how (much|many|large|big|fast|far|deep|long|small|often)|by what|what (accuracy|error|score|percentage|rate|"
     r"speed-?up|gain|improvement|size|fraction|share)|which (accuracy|error|score))\b",
     re.IGNORECASE,
 )
@@ -77,6 +77,22 @@ def asks_quantity(question: str) -> bool:
     return bool(QUANTITY.search(question))
 
 
+NUMBER_WORDS = re.compile(
+    r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
+    r"billion|orders? of magnitude)\b",
+    re.IGNORECASE,
+)
+
+
+def states_number(text: str) -> bool:
+    """Whether the text states a quantity, in digits or words.
+
+    >>> states_number("about half the steps"), states_number("it is stable")
+    (True, False)
+    """
+    return bool(numbers(text) or NUMBER_WORDS.search(text))
+
+
 def relevance(question: str, sentence: Scored, terms: set[str] | None = None) -> float:
     """The sentence's cosine to the question plus the key-term and number cues."""
     terms = key_terms(question) if terms is None else terms
@@ -123,8 +139,10 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
                 chosen[lead.n].append(sentence)
                 used += size
     else:
+        asked = names(question)  # beyond each source's best sentence, the words go to the papers the question names
+        named = [s for s in sources if any(mentions(f"{s.title} {s.abstract}", name) for name in asked)]
         for depth in range(max((len(r) for r in ranked.values()), default=0)):
-            for s in sources:
+            for s in sources if depth == 0 or not named else named:
                 if depth < len(ranked[s.n]):
                     sentence = ranked[s.n][depth]
                     size = len(sentence.text.split())

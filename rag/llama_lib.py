@@ -39,9 +39,22 @@ def choose_library(cpuinfo: str, avx512_dir: Path = AVX512_DIR, forced: str | No
 
 
 def select() -> str:
-    """Set LLAMA_CPP_LIB_PATH for this process if the AVX-512 build fits; return which build is used."""
-    if "llama_cpp" in sys.modules or os.environ.get("LLAMA_CPP_LIB_PATH"):
-        return "as loaded" if "llama_cpp" in sys.modules else f"LLAMA_CPP_LIB_PATH={os.environ['LLAMA_CPP_LIB_PATH']}"
+    """Set LLAMA_CPP_LIB_PATH for this process if the AVX-512 build fits; return which build is used
+    ('avx512', 'portable', or the user's own LLAMA_CPP_LIB_PATH). Decided once, before llama_cpp is imported."""
+    global _chosen
+    if _chosen is None:
+        _chosen = _decide()
+    return _chosen
+
+
+_chosen: str | None = None
+
+
+def _decide() -> str:
+    if os.environ.get("LLAMA_CPP_LIB_PATH"):
+        return f"LLAMA_CPP_LIB_PATH={os.environ['LLAMA_CPP_LIB_PATH']}"
+    if "llama_cpp" in sys.modules:  # imported before us: the portable library of the package is loaded
+        return "portable"
     try:
         cpuinfo = Path("/proc/cpuinfo").read_text()
     except OSError:

@@ -175,7 +175,7 @@ class Pipeline:
     def rules(self) -> decide.Rules:
         """The decision's thresholds and switches, from the settings."""
         a = self.settings.answer
-        return decide.Rules(a.relevance_floor, a.quote_floor, a.extractive, a.pipeline_decides)
+        return decide.Rules(a.relevance_floor, a.quote_floor, a.min_novel, a.extractive, a.pipeline_decides)
 
     def resolve(self, question: str, history: list[Turn]) -> str:
         """The question to search for: follow-ups are rewritten with the conversation.
@@ -246,8 +246,12 @@ class Pipeline:
         supported = [s.text for s in answer.sentences if s.supported]
         signals.supported = len(supported)
         if supported:
-            q_vec, a_vec = self.embedder.embed([answer.query, " ".join(supported)])
+            said = " ".join(supported)
+            q_vec, a_vec = self.embedder.embed([answer.query, said])
             signals.relevance = round(cosine(q_vec, a_vec), 4)
+            signals.novel = len(content_words(said) - content_words(answer.query))
+            signals.has_number = evidence.states_number(said)
+        signals.wants_number = evidence.asks_quantity(answer.query)
         quotes = evidence.best_sentences(answer.query, answer.sources)
         signals.quote = round(quotes[0][2], 4) if quotes else 0.0
         answer.mode, answer.reason = decide.after_llm(signals, rules)

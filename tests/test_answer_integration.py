@@ -33,8 +33,10 @@ def test_tiny_model_end_to_end(seed_home: Path) -> None:
     for sentence in data["sentences"]:
         assert set(sentence) >= {"text", "citations", "supported"}
         assert all(1 <= n <= len(data["sources"]) for n in sentence["citations"])
-    if not data["abstained"]:
-        assert any(s["supported"] for s in data["sentences"])
+    # The evidence is strong, so the pipeline answers whatever the tiny model writes: its checked answer, or the
+    # best-matching evidence quoted (rag.decide). Either way at least one sentence is verified against a source.
+    assert data["mode"] in ("generated", "extractive") and data["abstained"] is False
+    assert any(s["supported"] for s in data["sentences"])
 
 
 @pytest.mark.parametrize(
@@ -47,7 +49,7 @@ def test_tiny_model_end_to_end(seed_home: Path) -> None:
 )
 def test_out_of_scope_questions_abstain(seed_home: Path, question: str) -> None:
     data = _ask(seed_home, "--llm", "tiny", question)
-    assert data["abstained"] is True
+    assert data["abstained"] is True and data["mode"] == "abstained"
     assert data["answer"] == "The indexed abstracts don't answer this question."
 
 

@@ -74,9 +74,11 @@ def test_openai_client_plain_and_streaming(api_url: str) -> None:
     assert reply.choices[0].message.content == rag["answer"]
     assert rag["sources"] and all({"n", "title", "paper_id", "evidence", "cited"} <= set(s) for s in rag["sources"])
     assert any("Stable-SPAM" in s["title"] for s in rag["sources"])
-    if not rag["abstained"]:
-        cited = {n for s in rag["sentences"] if s["supported"] for n in s["citations"]}
-        assert cited and all(f"[{n}]" in rag["answer"] for n in cited)
+    # The evidence for this question is strong, so whatever the tiny model writes the reader gets an answer:
+    # its own checked one, or the best evidence quoted. Either way every verified marker is in the text.
+    assert rag["mode"] in ("generated", "extractive") and rag["abstained"] is False
+    cited = {n for s in rag["sentences"] if s["supported"] for n in s["citations"]}
+    assert cited and all(f"[{n}]" in rag["answer"] for n in cited)
 
     stream = client.chat.completions.create(
         model="paper-rag-tiny", messages=[{"role": "user", "content": QUESTION}], stream=True

@@ -64,7 +64,7 @@ def test_an_off_topic_question_naming_what_no_source_mentions_abstains_before_th
 def test_a_changed_number_is_flagged_in_the_answer(settings: Settings) -> None:
     llm = ScriptedLLM(["The graph model improves accuracy by 50 percent [1]. It uses the QM9 dataset [1]."])
     answer = Pipeline(settings.override(answer__relevance_floor=0.0), llm=llm).ask(
-        "How much does the graph model improve accuracy?"
+        "What does the graph model achieve, and on which dataset?"
     )
     changed, right = answer.sentences
     assert not changed.supported and any("50 percent" in note for note in changed.notes)
@@ -94,10 +94,29 @@ def test_a_supported_answer_that_misses_the_question_gives_way_to_the_best_quote
     assert "\u201cOur model improves accuracy by 5 percent.\u201d [1]" in answer.answer
 
 
+def test_a_quantity_question_answered_without_a_number_gets_the_quote(settings: Settings) -> None:
+    llm = ScriptedLLM(["The graph model improves accuracy on molecular properties [1]."])
+    answer = Pipeline(settings.override(answer__relevance_floor=0.0), llm=llm).ask(
+        "How much does the graph model improve accuracy?"
+    )
+    assert answer.signals.wants_number and not answer.signals.has_number
+    assert answer.mode == decide.EXTRACTIVE and "5 percent" in answer.answer
+
+
+def test_an_answer_that_only_restates_the_question_is_not_kept(settings: Settings) -> None:
+    llm = ScriptedLLM(["Graph networks predict molecular properties [1]."])
+    strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
+    answer = Pipeline(strict, llm=llm).ask("Do graph networks predict molecular properties?")
+    assert answer.signals.supported == 1 and answer.signals.novel < strict.answer.min_novel
+    assert answer.mode == decide.ABSTAINED and answer.reason == "the generated answer only restates the question"
+
+
 @pytest.mark.parametrize(
     ("signals", "mode"),
     [
-        (decide.Signals(retrieved=True, supported=2, relevance=0.6, quote=0.7), decide.GENERATED),
+        (decide.Signals(retrieved=True, supported=2, relevance=0.6, novel=5, quote=0.7), decide.GENERATED),
+        (decide.Signals(retrieved=True, supported=2, relevance=0.6, novel=1, quote=0.2), decide.ABSTAINED),
+        (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_number=True, quote=0.8), decide.EXTRACTIVE),
         (decide.Signals(retrieved=True, refused=True, quote=0.7), decide.EXTRACTIVE),
         (decide.Signals(retrieved=True, refused=True, quote=0.2), decide.ABSTAINED),
         (decide.Signals(retrieved=True, supported=0, quote=0.7), decide.EXTRACTIVE),

@@ -44,6 +44,14 @@ def test_a_comparison_of_papers_the_leader_does_not_name_is_spread() -> None:
     assert not clear_leader([lead, other], margin=0.06, question="Compare MUVERA and NV-Embed.")
 
 
+def test_a_comparison_spends_the_words_on_the_papers_it_names() -> None:
+    lead = source(1, [0.5, 0.6, 0.7], 0.70, 9.0, ["MUVERA reduces search.", "It uses FDE.", "It is fast."])
+    named = source(2, [0.3, 0.2, 0.1], 0.69, 8.0, ["NV-Embed trains an LLM.", "It pools.", "It ranks first."])
+    other = source(3, [0.6, 0.5, 0.4], 0.68, 7.0, ["Dense retrieval is common.", "Survey.", "More."])
+    chosen = choose("Compare MUVERA and NV-Embed.", [lead, named, other], Budget(100, 100, 0.06))
+    assert [len(chosen[n]) for n in (1, 2, 3)] == [3, 3, 1]
+
+
 def test_sentences_with_the_question_terms_and_asked_numbers_rank_higher() -> None:
     texts = ["Training is generally stable in practice.", "Memory use drops by 42% with the adapter."]
     [only] = [source(1, [0.40, 0.38], 0.7, 8.0, texts)]
