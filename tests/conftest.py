@@ -37,6 +37,18 @@ def real_embedder():
     return SentenceTransformerEmbedder(Settings().embed_model)
 
 
+def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):  # type: ignore[no-untyped-def]
+    """Poll `condition()` until it returns something truthy (returned) or `timeout` seconds pass (test fails)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as sock:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from rag.config import IngestSettings, Settings
 from rag.parsers import load_sources
 from rag.store import ChunkStore, complete_papers
-from tests.conftest import DATA, run_rag
+from tests.conftest import DATA, run_rag, wait_until
 
 SOURCES = [str(DATA / "001_f36664b61a37cc0a.txt"), str(DATA / "003_4125c5718f88118e.txt")]
 
@@ -42,8 +41,8 @@ def _kill_after(home: Path, batches: int) -> int:
         text=True,
     )
     assert proc.stderr is not None
-    if batches == 0:
-        time.sleep(2.0)
+    if batches == 0:  # killed while it loads: once it has opened the index, before any batch is written
+        wait_until(lambda: (home / "chroma").exists(), timeout=120, what="the ingest to open its index")
     else:
         seen = 0
         for line in proc.stderr:

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from rag import decide, prompts
-from rag.config import RetrievalSettings, Settings
-from rag.ingest import ingest
+from rag.config import Settings
 from rag.pipeline import Pipeline
 from tests.fakes import ScriptedLLM
-from tests.test_pipeline import PAPERS
+from tests.test_pipeline import index_papers
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    source = tmp_path / "papers.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
-    s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, floor=0.1))
-    ingest([source], s, progress=False)
-    return s.override(answer__quote_floor=0.45)  # the hash embedder's similarities run lower than MiniLM's
+    return index_papers(tmp_path).override(answer__quote_floor=0.45)  # hash similarities run lower than MiniLM's
 
 
 def test_a_refusal_with_good_evidence_becomes_a_labelled_quote(settings: Settings) -> None:

@@ -41,13 +41,18 @@ PAPERS = [
 ]
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def index_papers(tmp_path: Path) -> Settings:
+    """A real Chroma index of PAPERS with the deterministic embedder; 2 sources per question."""
     source = tmp_path / "papers.jsonl"
     source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
     s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, floor=0.1))
     ingest([source], s, progress=False)
     return s
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return index_papers(tmp_path)
 
 
 def test_answer_with_checked_citations(settings: Settings) -> None:

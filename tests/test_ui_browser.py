@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_steps import ask, open_section
-from tests.conftest import copy_home, rag_server, screenshot
+from tests.conftest import copy_home, rag_server, screenshot, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -47,8 +47,9 @@ def test_chat_page_end_to_end(page, seed_home: Path, tmp_path: Path) -> None:
         screenshot(page, "2-follow-up")
 
         page.locator("#chat button[aria-label='Dislike']").last.click()
-        page.wait_for_timeout(1500)
-        votes = [json.loads(line) for line in (home / "feedback.jsonl").read_text().splitlines()]
+        log = home / "feedback.jsonl"
+        wait_until(lambda: log.exists() and log.read_text().strip(), what="the vote in feedback.jsonl")
+        votes = [json.loads(line) for line in log.read_text().splitlines()]
         assert votes[-1]["liked"] is False and "steps" in votes[-1]["question"]
         assert votes[-1]["history"] and votes[-1]["sources"]
 

@@ -64,7 +64,7 @@ def test_payloads_in_abstracts_and_questions_stay_text(page, tmp_path: Path) -> 
         ask(page, "Glacier melt? " + " ".join(PAYLOADS))
         chat = page.inner_text("#chat")
         assert PAYLOADS[0] in chat and PAYLOADS[2] in chat  # the question is shown as typed
-        page.wait_for_timeout(1000)  # give any injected handler time to fire
+        page.wait_for_load_state("networkidle")  # anything an injected handler would fetch has been fetched
         screenshot(page, "6-hostile-payloads")
         assert page.url.rstrip("/") == url
     assert dialogs == [], f"a script ran: {dialogs}"
