@@ -22,8 +22,9 @@ SYSTEM = (
 
 def sample_papers(store: ChunkStore, n: int, seed: int) -> list[tuple[str, str, str]]:
     """(paper_id, title, abstract) of `n` papers drawn with a fixed seed."""
-    got = store.collection.get(where={"chunk_index": 0}, include=["metadatas"])
-    papers = sorted((str(m["paper_id"]), str(m.get("title", "")), str(m.get("abstract", ""))) for m in got["metadatas"])
+    papers = sorted(
+        (str(m["paper_id"]), str(m.get("title", "")), str(m.get("abstract", ""))) for m in store.first_chunks()
+    )
     return random.Random(seed).sample(papers, min(n, len(papers)))
 
 

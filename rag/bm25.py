@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PAGE = 5000
-
 
 def _stemmer() -> Any:
     import Stemmer
@@ -102,17 +100,8 @@ def saved_info(folder: Path, collection: str) -> dict[str, Any] | None:
 
 
 def rebuild_from_store(store: Any, folder: Path) -> BM25Index:
-    """Build from every chunk in the Chroma collection and save."""
-    ids: list[str] = []
-    texts: list[str] = []
-    offset = 0
-    while True:
-        page = store.collection.get(include=["documents"], limit=PAGE, offset=offset)
-        ids.extend(page["ids"])
-        texts.extend(page["documents"])
-        if len(page["ids"]) < PAGE:
-            break
-        offset += PAGE
-    index = BM25Index.build(ids, texts)
+    """Build from every chunk in the store (a `rag.store.ChunkStore`) and save."""
+    pairs = list(store.documents())
+    index = BM25Index.build([cid for cid, _ in pairs], [text for _, text in pairs])
     index.save(folder, store.name)
     return index

@@ -28,3 +28,7 @@ class ConfigError(RagError):
 
 class IndexStateError(RagError):
     """The vector index is missing, or was built with other settings."""
+
+
+class IndexBusyError(RagError):
+    """Another process is writing to this index (see rag.lock)."""

@@ -21,7 +21,8 @@ from rag.bm25 import fingerprint, rebuild_from_store, saved_info
 from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
-from rag.parsers import load_sources
+from rag.lock import ingest_lock
+from rag.parsers import LoadResult, load_sources
 from rag.records import Chunk, Paper
 from rag.store import ChunkStore, StoredChunk, complete_papers, listing_key
 
@@ -81,6 +82,22 @@ def ingest(
     if not loaded.papers:
         summary.seconds = time.perf_counter() - started
         return summary
+    with ingest_lock(settings.home):  # one writer per index; a second one is refused before it changes anything
+        _apply(loaded, summary, settings, embedder, prune, progress, on_batch)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _apply(
+    loaded: LoadResult,
+    summary: IngestSummary,
+    settings: Settings,
+    embedder: Embedder | None,
+    prune: bool,
+    progress: bool | None,
+    on_batch: Any,
+) -> None:
+    """Write what changed, delete leftovers (and with `prune` what is gone), then refresh BM25 (under the lock)."""
     store = ChunkStore(settings)
     summary.collection = store.name
     stored = store.scan()
@@ -134,8 +151,6 @@ def ingest(
     store.mark_ingested()
     summary.papers = len(complete_papers(final))
     summary.chunks = len(final)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
 
 
 def _embed_and_write(

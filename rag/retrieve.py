@@ -8,10 +8,11 @@ the abstract is scored against the question with the embedding model (`rag.evide
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.bm25 import BM25Index, rebuild_from_store
+from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.sentences import split_sentences
@@ -60,12 +61,29 @@ class Retriever:
         self.store = store or ChunkStore(settings, create=False)
         self.embedder = embedder or load_embedder(settings)
         self.bm25 = self._load_bm25()
+        self._reload = threading.Lock()
 
     def _load_bm25(self) -> BM25Index:
         index = BM25Index.load(self.settings.bm25_dir, self.store.name)
-        if index is None or len(index.ids) != self.store.collection.count():
+        if index is None or len(index.ids) != self.store.count():
             index = rebuild_from_store(self.store, self.settings.bm25_dir)
         return index
+
+    def sync(self) -> bool:
+        """Pick up a finished ingest by another process (or thread): when the saved BM25 index's fingerprint is
+        no longer the one in memory, reload it and reopen the Chroma view. Returns whether it reloaded.
+
+        An ingest swaps the BM25 pointer in only after all its chunks are written, so until then requests keep
+        the complete earlier view, and afterwards they see every new paper."""
+        info = saved_info(self.settings.bm25_dir, self.store.name)
+        if info is None or info["fingerprint"] == self.bm25.fingerprint:
+            return False
+        with self._reload:
+            if info["fingerprint"] == self.bm25.fingerprint:  # another request reloaded meanwhile
+                return False
+            self.store.reopen()
+            self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name) or self.bm25
+        return True
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
         """The top `k` papers for `query`, best first, every sentence of their abstracts scored as evidence."""
@@ -80,6 +98,7 @@ class Retriever:
         """The top `k` papers without evidence sentences (what the retrieval benchmark measures)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
+        self.sync()
         r = self.settings.retrieval
         metas: dict[str, dict[str, Any]] = {}
         dense_rank: dict[str, int] = {}
@@ -87,23 +106,12 @@ class Retriever:
         best: dict[str, dict[str, float]] = {}
         if mode in ("hybrid", "dense"):
             qvec = qvec or self.embedder.embed([query])[0]
-            count = self.store.collection.count()
-            if count:
-                res = self.store.collection.query(
-                    query_embeddings=[qvec],
-                    n_results=min(r.candidates, count),
-                    where=where,
-                    include=["metadatas", "distances"],
-                )
-                for cid, meta, dist in zip(res["ids"][0], res["metadatas"][0], res["distances"][0]):
-                    metas[cid] = meta
-                    self._note(meta["paper_id"], cid, "dense", 1.0 - float(dist), dense_rank, best)
+            for cid, meta, similarity in self.store.nearest(qvec, r.candidates, where):
+                metas[cid] = meta
+                self._note(meta["paper_id"], cid, "dense", similarity, dense_rank, best)
         if mode in ("hybrid", "bm25"):
             found = self.bm25.search(query, r.candidates)
-            missing = [cid for cid, _ in found if cid not in metas]
-            if missing:
-                got = self.store.collection.get(ids=missing, where=where, include=["metadatas"])
-                metas.update(zip(got["ids"], got["metadatas"]))
+            metas.update(self.store.metadatas([cid for cid, _ in found if cid not in metas], where))
             for cid, score in found:
                 if cid in metas:
                     self._note(metas[cid]["paper_id"], cid, "bm25", score, bm25_rank, best)
@@ -142,15 +150,9 @@ class Retriever:
         scores[side] = max(scores.get(side, float("-inf")), score)
 
     def _attach_abstracts(self, hits: list[Hit]) -> None:
-        if not hits:
-            return
-        got = self.store.collection.get(
-            where={"$and": [{"paper_id": {"$in": [h.paper_id for h in hits]}}, {"chunk_index": 0}]},
-            include=["metadatas"],
-        )
-        abstracts = {m["paper_id"]: m.get("abstract", "") for m in got["metadatas"]}
+        first = self.store.first_chunk_of([h.paper_id for h in hits])
         for hit in hits:
-            hit.abstract = str(abstracts.get(hit.paper_id, ""))
+            hit.abstract = str(first.get(hit.paper_id, {}).get("abstract", ""))
 
     def _attach_evidence(self, qvec: list[float], hits: list[Hit]) -> None:
         """Score every sentence of each hit's abstract against the query (the answer step chooses among them)."""

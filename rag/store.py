@@ -123,6 +123,21 @@ class ChunkStore:
                     f"no index for these settings (collection {self.name}); run `rag ingest` first"
                 ) from None
 
+    def reopen(self) -> None:
+        """See what other processes wrote since this one connected.
+
+        An embedded Chroma keeps its vector index in memory and does not notice another process's writes (its
+        metadata, in SQLite, it does), so the shared client of this folder is dropped and connected anew; clients
+        made earlier resolve to the new one too. A Chroma server is always current: nothing to do.
+        """
+        if self.settings.store.chroma_host:
+            return
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+        self.client = connect(self.settings)
+        self.collection = self.client.get_collection(self.name, embedding_function=None)
+
     def _info(self, last_ingest: float | None) -> dict[str, Any]:
         info: dict[str, Any] = {
             "embed_model": self.settings.embed_model,
@@ -132,15 +147,50 @@ class ChunkStore:
             info["last_ingest"] = last_ingest
         return info
 
-    def _pages(self, where: dict | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(chunk id, metadata) of every chunk matching `where`, fetched in pages (large collections, server mode)."""
+    def _pages(self, where: dict | None = None, field: str = "metadatas") -> Iterator[tuple[str, Any]]:
+        """(chunk id, metadata or document) of every chunk matching `where`, fetched in pages (large collections,
+        server mode)."""
         offset = 0
         while True:
-            page = self.collection.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
-            yield from zip(page["ids"], page["metadatas"])
+            page = self.collection.get(where=where, include=[field], limit=PAGE, offset=offset)
+            yield from zip(page["ids"], page[field])
             if len(page["ids"]) < PAGE:
                 return
             offset += PAGE
+
+    def count(self) -> int:
+        """Chunks stored."""
+        return int(self.collection.count())
+
+    def documents(self) -> Iterator[tuple[str, str]]:
+        """(chunk id, embedded text) of every chunk, in pages (what the BM25 side indexes)."""
+        return self._pages(field="documents")
+
+    def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, dict, float]]:
+        """The `n` chunks nearest to `vector` as (chunk id, metadata, cosine similarity), best first."""
+        count = self.count()
+        if not count:
+            return []
+        res = self.collection.query(
+            query_embeddings=[vector], n_results=min(n, count), where=where, include=["metadatas", "distances"]
+        )
+        return [
+            (cid, meta, 1.0 - float(d)) for cid, meta, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
+        ]
+
+    def metadatas(self, chunk_ids: list[str], where: dict | None = None) -> dict[str, dict[str, Any]]:
+        """Metadata of the given chunks (those matching `where`), by chunk id."""
+        if not chunk_ids:
+            return {}
+        got = self.collection.get(ids=chunk_ids, where=where, include=["metadatas"])
+        return dict(zip(got["ids"], got["metadatas"]))
+
+    def first_chunk_of(self, paper_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Metadata of the first chunk (title, abstract, dates, ...) of each given paper, by paper id."""
+        if not paper_ids:
+            return {}
+        where = {"$and": [{"paper_id": {"$in": list(paper_ids)}}, {"chunk_index": 0}]}
+        return {str(meta["paper_id"]): meta for _, meta in self._pages(where=where)}
 
     def scan(self) -> list[StoredChunk]:
         """Every stored chunk's bookkeeping metadata."""

@@ -6,6 +6,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from rag.config import ChunkSettings, Settings
 from rag.ingest import ingest
 from rag.store import ChunkStore
@@ -88,3 +90,14 @@ def test_chunk_settings_give_a_new_collection(hash_settings: Settings) -> None:
     ingest([DATA / "001_f36664b61a37cc0a.txt"], hash_settings, progress=False)
     summary = ingest([DATA / "001_f36664b61a37cc0a.txt"], other, progress=False)
     assert summary.added == 48  # nothing mixed into the first collection
+
+
+def test_an_ingest_is_refused_while_another_holds_the_index(hash_settings: Settings, tmp_path: Path) -> None:
+    from rag.errors import IndexBusyError
+    from rag.lock import ingest_lock
+
+    source = tmp_path / "p.jsonl"
+    source.write_text('{"id": "a", "title": "A title", "abstract": "An abstract about graphs."}\n')
+    with ingest_lock(hash_settings.home), pytest.raises(IndexBusyError, match="another ingest"):
+        ingest([source], hash_settings, progress=False)
+    assert ingest([source], hash_settings, progress=False).added == 1  # the lock went with its holder
