@@ -55,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
     fb.add_argument("--to", type=Path, default=Path("eval/datasets/feedback.jsonl"), help="output JSONL")
 
 
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, llm: argparse.ArgumentParser) -> dict:
+    """`rag eval` (an entry point of `paper_rag.commands`)."""
+    add_parser(sub, common, llm)
+    return {"eval": run}
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     command = getattr(args, "eval_command", None)
     if command == "compare":

@@ -21,8 +21,9 @@ from eval import metrics
 from eval.dataset import Record
 from eval.judge import Judge
 from rag.config import Settings
-from rag.pipeline import Answer, Pipeline
-from rag.retrieve import cosine
+from rag.embed import cosine
+from rag.pipeline import Pipeline
+from rag.results import Answer
 
 RANK_DEPTH = 10  # papers ranked for the retrieval metrics
 

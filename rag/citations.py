@@ -15,11 +15,10 @@ own words can still pass; and a correct paraphrase in other words can fail.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from rag.embed import Embedder
+from rag.embed import Embedder, cosine
 from rag.facts import unsupported_facts
-from rag.retrieve import cosine
+from rag.results import CheckedSentence
 from rag.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -30,20 +29,6 @@ STOP = frozenset(
     "into over under more most less between both each other paper papers study method methods approach model "
     "models propose proposed show shows results result new".split()
 )
-
-
-@dataclass
-class CheckedSentence:
-    """One answer sentence after checking: its citations (source numbers), support, and what was changed."""
-
-    text: str
-    citations: list[int] = field(default_factory=list)
-    supported: bool = False
-    support: float = 0.0
-    notes: list[str] = field(default_factory=list)  # e.g. "dropped [7]: no such source"
-    evidence: dict[int, str] = field(default_factory=dict)  # citation -> the source sentence it rests on
-    cited: list[int] = field(default_factory=list)  # the markers the model wrote, before checking
-    scores: list[float] = field(default_factory=list)  # support of the sentence by each source 1..k
 
 
 def content_words(text: str) -> set[str]:

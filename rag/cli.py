@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.options import common_options, llm_options, settings_from
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def build_parser() -> argparse.ArgumentParser:
+PLUGINS = "paper_rag.commands"  # entry points: register(sub, common, llm) -> {command: handler}
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
+    """The parser of `rag`, and the handler of each command (plugged-in ones included)."""
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about research-paper abstracts.")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", type=Path, help="index folder (default: .rag in the project, or $RAG_HOME)")
-    common.add_argument("--chroma-host", help="use a Chroma server at this host ($RAG_CHROMA_HOST)")
-    common.add_argument("--chroma-port", type=int, help="port of the Chroma server ($RAG_CHROMA_PORT, 8000)")
-    common.add_argument("--embed-model", help="sentence-transformers model name or folder ($RAG_EMBED_MODEL)")
+    common, llm = common_options(), llm_options()
     sub = parser.add_subparsers(dest="command", required=True)
 
     ing = sub.add_parser("ingest", parents=[common], help="parse, chunk and embed papers into the index")
@@ -30,44 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--no-progress", action="store_true", help="no progress bar")
     ing.add_argument("--verbose", action="store_true", help="print a line to stderr after each written batch")
 
-    llm = argparse.ArgumentParser(add_help=False)
-    llm.add_argument("--llm", choices=["default", "fast", "tiny", "openai"], help="answering model ($RAG_LLM)")
-    llm.add_argument("--llm-path", type=Path, help="any GGUF file to answer with")
-    llm.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, with --llm openai ($RAG_LLM_BASE_URL)")
-    llm.add_argument("--llm-model", help="model name at that endpoint ($RAG_LLM_MODEL); key from $RAG_LLM_API_KEY")
-    llm.add_argument("--k", type=int, help="number of sources given to the LLM (default 4)")
-
     ask = sub.add_parser("ask", parents=[common, llm], help="answer one question, citing the abstracts")
     ask.add_argument("question", help="the question (quote it)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
 
     sub.add_parser("chat", parents=[common, llm], help="a conversation in the terminal, with follow-ups")
 
-    from eval.cli import add_parser as add_eval_parser
-
-    add_eval_parser(sub, common, llm)
-
-    sub.add_parser("serve", add_help=False, help="chat page and OpenAI-compatible API (see `rag serve --help`)")
-
     st = sub.add_parser("stats", parents=[common], help="what the index holds")
     st.add_argument("--json", action="store_true", help="print as one JSON object")
-    return parser
 
-
-def settings_from(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, overridden by the command line."""
-    return Settings.from_env(
-        home=args.home,
-        embed_model=args.embed_model,
-        store__chroma_host=args.chroma_host,
-        store__chroma_port=args.chroma_port,
-        ingest__batch_chunks=getattr(args, "batch_chunks", None),
-        retrieval__k=getattr(args, "k", None),
-        llm__backend="path" if getattr(args, "llm_path", None) else getattr(args, "llm", None),
-        llm__path=getattr(args, "llm_path", None),
-        llm__base_url=getattr(args, "llm_base_url", None),
-        llm__model=getattr(args, "llm_model", None),
-    )
+    handlers: dict[str, Handler] = {"ingest": cmd_ingest, "stats": cmd_stats, "ask": cmd_ask, "chat": cmd_chat}
+    for plugin in entry_points(group=PLUGINS):  # `rag eval` (eval/), `rag serve` (ui/): the library imports neither
+        handlers.update(plugin.load()(sub, common, llm))
+    return parser, handlers
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,26 +133,14 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print(f"rag: {exc}")
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from eval.cli import run
-
-    return run(args, settings)
-
-
-COMMANDS = {"ingest": cmd_ingest, "stats": cmd_stats, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval}
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` command."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["serve"]:  # the server has its own options (ui/server.py)
-        from ui.server import main as serve
-
-        return serve(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser, handlers = build_parser()
+    args = parser.parse_args(argv)
     try:
         settings = settings_from(args)
-        return COMMANDS[args.command](args, settings)
+        return handlers[args.command](args, settings)
     except RagError as exc:
         print(f"rag: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -11,25 +11,11 @@ input: it triggers the quote path, never an abstention by itself when the eviden
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from rag.results import Signals
 
 GENERATED, EXTRACTIVE, ABSTAINED = "generated", "extractive", "abstained"
-
-
-@dataclass
-class Signals:
-    """What the decision looks at; kept on the answer so evaluation can sweep the thresholds offline."""
-
-    dense: float = 0.0  # best dense cosine of the retrieved papers
-    retrieved: bool = False  # retrieval found something (dense floor or clear BM25 leader)
-    missing_names: list[str] = field(default_factory=list)  # names in the question no retrieved abstract has
-    refused: bool = False  # the model replied with the fixed refusal
-    supported: int = 0  # answer sentences that passed the citation and fact checks
-    relevance: float = 0.0  # cosine between the question and the supported part of the answer
-    novel: int = 0  # content words of the supported part that the question did not already say
-    wants_number: bool = False  # the question asks for a quantity ...
-    has_number: bool = False  # ... and the supported part states one
-    quote: float = 0.0  # how well the best evidence sentence matches the question (rag.evidence.relevance)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from rag.pipeline import Answer
+from rag.results import Answer
 
 
 def answer_text(answer: Answer, width: int = 100) -> str:

@@ -11,8 +11,11 @@ import hashlib
 import math
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
+
+import numpy as np
 
 from rag.config import BUNDLED_EMBED_MODEL, Settings
 from rag.errors import ConfigError
@@ -99,6 +102,15 @@ class HashEmbedder:
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [len(WORD.findall(text)) for text in texts]
+
+
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    """Cosine similarity of two unit vectors (their dot product).
+
+    >>> round(cosine([0.6, 0.8], [0.8, 0.6]), 2)
+    0.96
+    """
+    return float(np.dot(np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)))
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -20,6 +20,7 @@ from rag.config import LLMSettings
 from rag.errors import ConfigError
 
 Message = dict[str, str]
+LLM_CHOICES = ("default", "fast", "tiny", "openai")  # the bundled GGUF models (rag.models.BUNDLED) and an endpoint
 
 
 class LLM(Protocol):
@@ -152,7 +153,7 @@ def load_llm(settings: LLMSettings) -> LLM:
             raise ConfigError("--llm path needs --llm-path FILE.gguf")
         return LlamaCppLLM(Path(settings.path), Path(settings.path).name, settings.n_ctx, settings.threads, True)
     if settings.backend not in BUNDLED:
-        raise ConfigError(f"unknown LLM {settings.backend!r}; choose default, fast, tiny, openai, or --llm-path")
+        raise ConfigError(f"unknown LLM {settings.backend!r}; choose {', '.join(LLM_CHOICES)}, or --llm-path")
     bundled = BUNDLED[settings.backend]
     capable = settings.backend != "tiny"
     return LlamaCppLLM(model_path(settings.backend), bundled.description, settings.n_ctx, settings.threads, capable)

@@ -8,80 +8,25 @@ generated, extractive (quoted evidence) or abstained -> `Answer`.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from rag import decide, evidence, facts, prompts
-from rag.citations import CheckedSentence, SupportScorer, check_answer, content_words
+from rag.citations import SupportScorer, check_answer, content_words
 from rag.config import Settings
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, cosine, load_embedder
 from rag.errors import InputError
 from rag.llm import LLM, load_llm
-from rag.retrieve import Evidence, Hit, Retriever, cosine
+from rag.results import Answer, CheckedSentence, Event, Source, Turn
+from rag.retrieve import Retriever
 
-Turn = tuple[str, str]  # (user question, assistant answer)
 FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|the (paper|method|model|approach|authors?|"
     r"dataset|study|work|technique|system|framework|benchmark))\b",
     re.IGNORECASE,
 )
-
-
-@dataclass
-class Source:
-    """A numbered source as shown to the LLM and to the reader."""
-
-    n: int
-    paper_id: str
-    title: str
-    dates: list[str]
-    url: str
-    authors: str
-    abstract: str
-    evidence: list[Evidence]  # the sentences given to the LLM (before the budget: every scored sentence)
-    score: float
-    cited: bool = False
-    dense: float | None = None  # best chunk cosine similarity, if the dense side found it
-    bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
-
-
-@dataclass
-class Answer:
-    """A checked answer: text, sentences with citations and support, and the numbered sources.
-
-    `mode` says what the reader gets: 'generated' (the LLM's checked answer), 'extractive' (evidence sentences
-    quoted because the LLM's answer failed its checks) or 'abstained'.
-    """
-
-    question: str
-    answer: str
-    abstained: bool
-    reason: str
-    sentences: list[CheckedSentence] = field(default_factory=list)
-    sources: list[Source] = field(default_factory=list)
-    query: str = ""  # what was searched (differs from the question for follow-ups)
-    raw_answer: str = ""
-    model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-    mode: str = decide.ABSTAINED
-    signals: decide.Signals = field(default_factory=decide.Signals)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON data (citation keys become strings, as JSON requires)."""
-        return json.loads(json.dumps(asdict(self)))
-
-
-@dataclass
-class Event:
-    """A streaming event: a piece of generated text, a status line, or the final answer."""
-
-    kind: str  # "status" | "token" | "answer"
-    text: str = ""
-    answer: Answer | None = None
 
 
 def validate_question(question: str, max_chars: int) -> str:
@@ -142,7 +87,7 @@ class Pipeline:
         query = self.resolve(question, history)
         yield Event("status", "searching the abstracts")
         hits = self.retriever.search(query, k or self.settings.retrieval.k, where=where)
-        sources = [self._source(n, hit) for n, hit in enumerate(hits, start=1)]
+        sources = hits
         answer = Answer(question=question, answer="", abstained=True, reason="", sources=sources, query=query)
         answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
         signals = answer.signals
@@ -218,21 +163,6 @@ class Pipeline:
             return [{"role": "system", "content": prompts.PLAIN_SYSTEM}, {"role": "user", "content": user}]
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
-
-    def _source(self, n: int, hit: Hit) -> Source:
-        return Source(
-            n=n,
-            paper_id=hit.paper_id,
-            title=hit.title,
-            dates=hit.dates,
-            url=hit.url,
-            authors=hit.authors,
-            abstract=hit.abstract,
-            evidence=hit.evidence,
-            score=round(hit.score, 5),
-            dense=hit.dense,
-            bm25=hit.bm25,
-        )
 
     def _check(self, answer: Answer, rules: decide.Rules) -> None:
         """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing."""

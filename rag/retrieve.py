@@ -9,48 +9,16 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, cosine, load_embedder
+from rag.results import Evidence, Source
 from rag.sentences import split_sentences
 from rag.store import ChunkStore
 
 MODES = ("hybrid", "dense", "bm25")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One sentence of an abstract, with its offsets and its similarity to the question."""
-
-    text: str
-    start: int
-    end: int
-    score: float
-
-
-@dataclass
-class Hit:
-    """One retrieved paper."""
-
-    paper_id: str
-    title: str
-    score: float  # fused score
-    dense: float | None = None  # best chunk cosine similarity, if the dense side found it
-    bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
-    chunk_ids: list[str] = field(default_factory=list)
-    abstract: str = ""
-    dates: list[str] = field(default_factory=list)
-    url: str = ""
-    authors: str = ""
-    evidence: list[Evidence] = field(default_factory=list)  # every sentence of the abstract, scored
-
-
-def cosine(a: list[float], b: list[float]) -> float:
-    """Dot product of unit vectors."""
-    return float(sum(x * y for x, y in zip(a, b)))
 
 
 class Retriever:
@@ -85,7 +53,7 @@ class Retriever:
             self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name) or self.bm25
         return True
 
-    def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Hit]:
+    def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Source]:
         """The top `k` papers for `query`, best first, every sentence of their abstracts scored as evidence."""
         qvec = self.embedder.embed([query])[0]  # per call: the retriever is shared by concurrent requests
         hits = self.rank(query, k or self.settings.retrieval.k, mode, where, qvec=qvec)
@@ -94,7 +62,7 @@ class Retriever:
 
     def rank(
         self, query: str, k: int, mode: str = "hybrid", where: dict | None = None, qvec: list[float] | None = None
-    ) -> list[Hit]:
+    ) -> list[Source]:
         """The top `k` papers without evidence sentences (what the retrieval benchmark measures)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -123,11 +91,12 @@ class Retriever:
         }
         top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
         hits = []
-        for pid in top:
+        for n, pid in enumerate(top, start=1):
             chunk_ids = [cid for cid, m in metas.items() if m["paper_id"] == pid]
             meta = metas[chunk_ids[0]]
             hits.append(
-                Hit(
+                Source(
+                    n=n,
                     paper_id=pid,
                     title=str(meta["title"]),
                     score=fused[pid],
@@ -137,6 +106,8 @@ class Retriever:
                     dates=json.loads(meta.get("dates") or "[]"),
                     url=str(meta.get("url") or ""),
                     authors=str(meta.get("authors") or ""),
+                    abstract="",
+                    evidence=[],
                 )
             )
         self._attach_abstracts(hits)
@@ -149,12 +120,12 @@ class Retriever:
         scores = best.setdefault(pid, {})
         scores[side] = max(scores.get(side, float("-inf")), score)
 
-    def _attach_abstracts(self, hits: list[Hit]) -> None:
+    def _attach_abstracts(self, hits: list[Source]) -> None:
         first = self.store.first_chunk_of([h.paper_id for h in hits])
         for hit in hits:
             hit.abstract = str(first.get(hit.paper_id, {}).get("abstract", ""))
 
-    def _attach_evidence(self, qvec: list[float], hits: list[Hit]) -> None:
+    def _attach_evidence(self, qvec: list[float], hits: list[Source]) -> None:
         """Score every sentence of each hit's abstract against the query (the answer step chooses among them)."""
         spans = [(hit, a, b) for hit in hits for a, b in split_sentences(hit.abstract)]
         if not spans:
@@ -163,11 +134,11 @@ class Retriever:
         for (hit, a, b), vec in zip(spans, vectors):
             hit.evidence.append(Evidence(hit.abstract[a:b], a, b, round(cosine(qvec, vec), 5)))
 
-    def top_similarity(self, hits: list[Hit]) -> float:
+    def top_similarity(self, hits: list[Source]) -> float:
         """Best dense cosine among the hits."""
         return max((h.dense for h in hits if h.dense is not None), default=0.0)
 
-    def relevant(self, hits: list[Hit]) -> bool:
+    def relevant(self, hits: list[Source]) -> bool:
         """Whether retrieval found something about the query: the best dense cosine reaches the floor, or the
         BM25 side has a clear leader (its score reaches `bm25_floor` and beats the runner-up by `bm25_margin`
         times). Short questions that name a method ("what guarantees does MUVERA give?") score low on the dense

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from rag.evidence import Budget, asks_quantity, best_sentences, choose, clear_leader
-from rag.pipeline import Source
-from rag.retrieve import Evidence
+from rag.results import Evidence, Source
 
 
 def source(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import html
 
-from rag.citations import CheckedSentence
-from rag.pipeline import Answer, Source
-from rag.retrieve import Evidence
+from rag.results import Answer, CheckedSentence, Evidence, Source
 from ui.render import answer_md, safe_url, sources_html, text_md
 
 PAYLOADS = [

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from rag.errors import InputError, RagError
-from rag.pipeline import Answer, Turn
+from rag.results import Answer, Turn
 from ui.service import LLM_CHOICES, ChatOptions, ChatService
 
 MODEL_PREFIX = "paper-rag"

@@ -13,7 +13,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
-from rag.pipeline import Answer
+from rag.results import Answer
 from ui.render import answer_md, listing_date, sources_html, status_line, streaming_md, text_md
 from ui.service import LLM_CHOICES, MAX_K, ChatOptions, ChatService
 

@@ -13,7 +13,7 @@ import string
 from typing import Any
 from urllib.parse import urlparse
 
-from rag.pipeline import Answer
+from rag.results import Answer
 
 _PUNCT = frozenset(string.punctuation)
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()

@@ -10,7 +10,6 @@ import argparse
 import ipaddress
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from an offline machine
 
@@ -18,7 +17,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from rag.config import Settings
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError
 from ui import api
 from ui.app import build_app
 from ui.render import CSS
@@ -69,35 +68,36 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None, service:
     return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, theme=theme, ssr_mode=False)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag serve", description="Chat page and OpenAI-compatible API.")
+def add_server_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--allow-open", action="store_true", help="listen beyond this machine without a login")
-    parser.add_argument("--home", help="index folder ($RAG_HOME)")
-    parser.add_argument("--llm", choices=["default", "fast", "tiny", "openai"], help="default answering model")
-    parser.add_argument("--llm-base-url", help="OpenAI-compatible endpoint for --llm openai")
-    parser.add_argument("--llm-model", help="model name at that endpoint")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser, llm: argparse.ArgumentParser) -> dict:
+    """`rag serve` (an entry point of `paper_rag.commands`): the index, model and source options of every command,
+    plus where to listen."""
+    add_server_options(
+        sub.add_parser("serve", parents=[common, llm], help="chat page and OpenAI-compatible API on one server")
+    )
+    return {"serve": serve}
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the server with these settings (errors before listening are reported by the caller)."""
     import uvicorn
 
-    args = build_parser().parse_args(argv)
-    try:
-        auth = credentials()
-        check_exposure(args.host, auth, args.allow_open)
-        settings = Settings.from_env(
-            home=Path(args.home) if args.home else None,
-            llm__backend=args.llm,
-            llm__base_url=args.llm_base_url,
-            llm__model=args.llm_model,
-        )
-        app = create_app(settings, auth)
-    except RagError as exc:
-        print(f"rag serve: error: {exc}", file=sys.stderr)
-        return 2
+    auth = credentials()
+    check_exposure(args.host, auth, args.allow_open)
+    app = create_app(settings, auth)
     print(f"Chat page: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m ui [options]` is `rag serve [options]`."""
+    from rag.cli import main as rag_main
+
+    return rag_main(["serve", *(sys.argv[1:] if argv is None else argv)])

@@ -18,7 +18,8 @@ from rag.errors import ConfigError, InputError
 from rag.feedback import Feedback, FeedbackLog
 from rag.ingest import IngestSummary, ingest
 from rag.parsers import SUFFIXES
-from rag.pipeline import Answer, Event, Pipeline, Turn
+from rag.pipeline import Pipeline
+from rag.results import Answer, Event, Turn
 from rag.retrieve import Retriever
 from rag.store import ChunkStore
 
