@@ -56,8 +56,7 @@ def test_percentile_and_mean() -> None:
 
 
 def test_citation_metrics_use_the_models_own_markers() -> None:
-    from rag.results import CheckedSentence
-    from rag.results import Answer, Source
+    from rag.results import Answer, CheckedSentence, Source
 
     sources = [Source(n, f"p{n}", "t", [], "", "", "a", [], 0.0) for n in (1, 2)]
     sentences = [
