@@ -40,6 +40,11 @@ def test_chat_page_end_to_end(page, seed_home: Path, tmp_path: Path) -> None:
         assert "Stable-SPAM" in page.inner_text("#sources")
         assert page.locator("#sources mark").count() > 0, "no evidence sentence is highlighted"
         assert "listed Jul 31" in page.inner_text("#sources")
+        panel = page.locator("#sources")  # the panel scrolls inside its column, above the rows below it
+        assert panel.evaluate("e => getComputedStyle(e).overflowY") in ("auto", "scroll")
+        below = page.get_by_text("Settings", exact=True).first.bounding_box()
+        box = panel.bounding_box()
+        assert box is not None and below is not None and box["y"] + box["height"] <= below["y"] + 1
         screenshot(page, "1-answer")
 
         ask(page, "How many training steps does it need compared to Adam?")  # follow-up: "it" = Stable-SPAM
@@ -76,6 +81,11 @@ def test_chat_page_end_to_end(page, seed_home: Path, tmp_path: Path) -> None:
         ask(page, "How much does origami-style gradient folding cut communication between workers?")
         assert "Quokka Folding" in page.inner_text("#sources")
         screenshot(page, "4-new-paper-answered")
+        ask(page, "Which optimizer makes 4-bit LLM training more stable than Adam?")
+        assert "Stable-SPAM" in page.inner_text("#sources")
+        page.locator("#chat .message-row").nth(1).click()  # the earlier answer: its own sources come back
+        expect(page.locator("#sources h3")).to_contain_text("of answer 1")
+        assert "Quokka Folding" in page.inner_text("#sources")
 
         ask(page, "Who won the 2018 FIFA World Cup?")  # nothing in the index is relevant: a visible abstention
         expect(page.locator("#chat .abstain")).to_contain_text("No answer")

@@ -27,8 +27,16 @@ LLM_LABELS = {"default": "default (Qwen2.5 1.5B)", "fast": "fast (Qwen2.5 0.5B)"
 
 
 def new_state() -> dict[str, Any]:
-    """An empty conversation: chat messages as shown, and one checked answer (or None on an error) per reply."""
-    return {"messages": [], "answers": []}
+    """An empty conversation: chat messages as shown, one checked answer (or None on an error) per reply, and the
+    sources panel of each reply (shown again when the reader clicks that reply)."""
+    return {"messages": [], "answers": [], "panels": []}
+
+
+def panel_for(st: dict[str, Any], message_index: int) -> str | None:
+    """The sources panel of the reply at `message_index` in the chat (messages alternate question, reply)."""
+    reply = message_index // 2
+    panels = st.get("panels", [])
+    return panels[reply] if 0 <= reply < len(panels) else None
 
 
 def turns(answers: list[dict[str, Any] | None]) -> list[tuple[str, str]]:
@@ -102,8 +110,18 @@ def build_app(service: ChatService) -> gr.Blocks:
                     yield messages, gr.update(), st, ""
             except RagError as exc:
                 reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
-            st = {"messages": messages, "answers": [*st["answers"], answer.to_dict() if answer else None]}
-            yield messages, sources_html(answer) if answer else gr.update(), st, ""
+            panel = sources_html(answer, turn=len(st["answers"]) + 1) if answer else None
+            st = {
+                "messages": messages,
+                "answers": [*st["answers"], answer.to_dict() if answer else None],
+                "panels": [*st.get("panels", []), panel],
+            }
+            yield messages, panel if panel is not None else gr.update(), st, ""
+
+        def show_sources(data: gr.SelectData, st: dict) -> Any:
+            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+            panel = panel_for(st, int(index))
+            return panel if panel is not None else gr.update()
 
         def vote(data: gr.LikeData, st: dict) -> None:
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -146,6 +164,7 @@ def build_app(service: ChatService) -> gr.Blocks:
         question.submit(respond, **ask_args)
         new_btn.click(reset, outputs=[chat, sources, state, question])
         chat.like(vote, inputs=[state])
+        chat.select(show_sources, inputs=[state], outputs=[sources])  # an earlier reply: show its sources
         add_btn.click(add, inputs=[upload], outputs=[upload_result, status, dates, upload])
         demo.load(refresh, outputs=[status, dates])
 

@@ -19,7 +19,7 @@ _PUNCT = frozenset(string.punctuation)
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 CSS = """
-#sources { max-height: 720px; overflow-y: auto; }
+#sources { max-height: 600px; overflow-y: auto !important; }
 .cite { color: #1d4ed8; font-weight: 600; }
 .unverified { background: #fee2e2; text-decoration: underline wavy #dc2626; }
 .unverified-mark { color: #b91c1c; font-weight: 600; }
@@ -121,14 +121,16 @@ def _highlighted(abstract: str, sentences: list[str]) -> str:
     return "".join(out)
 
 
-def sources_html(answer: Answer | None) -> str:
-    """The sources panel: one card per numbered source, evidence highlighted in the abstract."""
+def sources_html(answer: Answer | None, turn: int | None = None) -> str:
+    """The sources panel: one card per numbered source, evidence highlighted in the abstract. `turn` numbers the
+    answer in the conversation (clicking an earlier answer shows its panel again)."""
     if answer is None:
-        return '<div class="sources-empty">Sources of the latest answer appear here.</div>'
+        return '<div class="sources-empty">Sources of the latest answer appear here; click an answer for its own.</div>'
     if not answer.sources:
         return '<div class="sources-empty">No source was relevant enough to show.</div>'
     heading = "Closest abstracts (not used as an answer)" if answer.abstained else "Sources"
-    cards = [f"<h3>{heading}</h3>"]
+    of = f" of answer {turn}" if turn else ""
+    cards = [f'<h3 data-turn="{turn or 0}">{heading}{of}</h3>']
     for source in answer.sources:
         cited_sentences = [
             s.evidence[source.n] for s in answer.sentences if source.n in s.citations and source.n in s.evidence
