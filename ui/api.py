@@ -19,8 +19,9 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from rag.errors import InputError, RagError
+from rag.llm import LLM_CHOICES
 from rag.results import Answer, Turn
-from ui.service import LLM_CHOICES, ChatOptions, ChatService
+from ui.service import ChatOptions, ChatService
 
 MODEL_PREFIX = "paper-rag"
 

@@ -13,9 +13,10 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
+from rag.llm import LLM_CHOICES
 from rag.results import Answer
 from ui.render import answer_md, listing_date, sources_html, status_line, streaming_md, text_md
-from ui.service import LLM_CHOICES, MAX_K, ChatOptions, ChatService
+from ui.service import MAX_K, ChatOptions, ChatService
 
 EXAMPLES = [
     "Which optimizer makes 4-bit LLM training more stable than Adam?",

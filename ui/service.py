@@ -17,13 +17,13 @@ from rag.embed import Embedder, load_embedder
 from rag.errors import ConfigError, InputError
 from rag.feedback import Feedback, FeedbackLog
 from rag.ingest import IngestSummary, ingest
+from rag.llm import LLM_CHOICES
 from rag.parsers import SUFFIXES
 from rag.pipeline import Pipeline
 from rag.results import Answer, Event, Turn
 from rag.retrieve import Retriever
 from rag.store import ChunkStore
 
-LLM_CHOICES = ("default", "fast", "tiny", "openai")
 MAX_K = 10
 
 
