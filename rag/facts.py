@@ -99,6 +99,27 @@ def mentions(source: str, name: str) -> bool:
     return needle in haystack or (needle.endswith("s") and len(needle) > 3 and needle[:-1] in haystack)
 
 
+def unknown_names(question: str, known: str) -> list[str]:
+    """The names in a question that the text `known` (the retrieved titles and abstracts) never mentions.
+
+    A hyphenated word is judged by its name-like parts, so a user's "sub-1B" or "Diffusion-style" asks about
+    "1B" and "Diffusion"; a part that is only a number ("4-bit") names nothing.
+
+    >>> unknown_names("Is the sub-1B Diffusion-style model from Tokyo?", "a Diffusion model with 1B parameters")
+    ['Tokyo']
+    """
+    missing = []
+    for name in names(question):
+        if mentions(known, name):
+            continue
+        core = [part for part in name.split("-") if part and not part.islower()]
+        affixed = len(core) < len(name.split("-"))  # "sub-" or "-style": judge the name-like parts alone
+        if affixed and (not core or all(p.isdigit() for p in core) or all(mentions(known, p) for p in core)):
+            continue
+        missing.append(name)
+    return missing
+
+
 def has_number(source_numbers: list[Number], number: Number) -> bool:
     """Whether the source states `number`: the same value, and the same unit when the answer gives one."""
     return any(n.value == number.value and (not number.unit or n.unit == number.unit) for n in source_numbers)

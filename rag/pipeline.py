@@ -94,7 +94,7 @@ class Pipeline:
         signals.dense = round(self.retriever.top_similarity(hits), 4)
         signals.retrieved = bool(hits) and self.retriever.relevant(hits)
         known = " ".join(f"{s.title} {s.abstract}" for s in sources)
-        signals.missing_names = [name for name in facts.names(query) if not facts.mentions(known, name)]
+        signals.missing_names = facts.unknown_names(query, known)
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
         if reason:
@@ -179,7 +179,8 @@ class Pipeline:
             said = " ".join(supported)
             q_vec, a_vec = self.embedder.embed([answer.query, said])
             signals.relevance = round(cosine(q_vec, a_vec), 4)
-            signals.novel = len(content_words(said) - content_words(answer.query))
+            new_numbers = {n.value for n in facts.numbers(said)} - {n.value for n in facts.numbers(answer.query)}
+            signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
             signals.has_number = evidence.states_number(said)
         signals.wants_number = evidence.asks_quantity(answer.query)
         quotes = evidence.best_sentences(answer.query, answer.sources)

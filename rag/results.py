@@ -65,7 +65,7 @@ class Signals:
     refused: bool = False  # the model replied with the fixed refusal
     supported: int = 0  # answer sentences that passed the citation and fact checks
     relevance: float = 0.0  # cosine between the question and the supported part of the answer
-    novel: int = 0  # content words of the supported part that the question did not already say
+    novel: int = 0  # content words and numbers of the supported part that the question did not already say
     wants_number: bool = False  # the question asks for a quantity ...
     has_number: bool = False  # ... and the supported part states one
     quote: float = 0.0  # how well the best evidence sentence matches the question (rag.evidence.relevance)

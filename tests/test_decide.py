@@ -105,6 +105,15 @@ def test_an_answer_that_only_restates_the_question_is_not_kept(settings: Setting
     assert answer.mode == decide.ABSTAINED and answer.reason == "the generated answer only restates the question"
 
 
+def test_a_number_is_news_an_answer_that_only_adds_the_asked_number_is_kept(settings: Settings) -> None:
+    llm = ScriptedLLM(["The graph model improves accuracy by 5 percent [1]."])
+    answer = Pipeline(settings.override(answer__relevance_floor=0.0), llm=llm).ask(
+        "By how much does the graph model improve accuracy?"
+    )
+    assert answer.signals.novel >= settings.answer.min_novel  # "5" is what the question asked for
+    assert answer.mode == decide.GENERATED
+
+
 @pytest.mark.parametrize(
     ("signals", "mode"),
     [

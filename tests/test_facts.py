@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.facts import mentions, names, numbers, unsupported_facts
+from rag.facts import mentions, names, numbers, unknown_names, unsupported_facts
 
 ABSTRACT = (
     "We compress LLaVA-13B weights to 4-bit. Memory drops by 2.78x and generation is 1.44x faster, "
@@ -46,3 +46,10 @@ def test_mentions_forgives_case_hyphens_and_plurals() -> None:
     assert mentions("Experiments on CIFAR10 with MLP models", "CIFAR-10")
     assert mentions("Experiments on CIFAR10 with MLP models", "MLPs")
     assert not mentions("Experiments on CIFAR10 with MLP models", "ImageNet")
+
+
+def test_a_question_names_what_no_abstract_mentions_but_affixes_do_not_count() -> None:
+    known = "Stable-SPAM trains LLaMA models in 4-bit; a compact embedder with less than 1B parameters."
+    assert unknown_names("Does Stable-SPAM beat Adam on LLaMA in 4-bit?", known) == ["Adam"]
+    assert unknown_names("How good is the sub-1B embedder?", known) == []
+    assert unknown_names("How does GPT-4 compare?", known) == ["GPT-4"]
