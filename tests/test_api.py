@@ -6,49 +6,102 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from rag.embed import HashEmbedder
 from tests.conftest import rag_server
-from ui.api import ApiError, parse_request
+from tests.fakes import ScriptedLLM
+from tests.test_pipeline import index_papers
+from ui import api
+from ui.service import ChatService
 
-SERVICE = SimpleNamespace(settings=SimpleNamespace(llm=SimpleNamespace(base_url=None)))
 QUESTION = "Which optimizer makes 4-bit LLM training more stable than Adam?"
+SPAM = "Which optimizer is more stable than Adam for 4-bit training?"
 
 
-def test_last_user_message_is_the_question_and_pairs_are_history() -> None:
-    body = {
-        "model": "paper-rag-tiny",
-        "messages": [
-            {"role": "system", "content": "be brief"},
-            {"role": "user", "content": "What is Stable-SPAM?"},
-            {"role": "assistant", "content": "An optimizer [1]."},
-            {"role": "user", "content": [{"type": "text", "text": "What does it beat?"}]},
-        ],
-        "stream": True,
-        "k": 3,
-    }
-    question, history, options, stream, model = parse_request(body, SERVICE)
-    assert question == "What does it beat?"
-    assert history == [("What is Stable-SPAM?", "An optimizer [1].")]
-    assert (options.llm, options.k, stream, model) == ("tiny", 3, True, "paper-rag-tiny")
+@pytest.fixture
+def client(tmp_path: Path) -> tuple[TestClient, ScriptedLLM]:
+    """The /v1 routes over a real index with the deterministic embedder; the scripted LLM answers."""
+    settings = index_papers(tmp_path)
+    llm = ScriptedLLM()
+    service = ChatService(settings, HashEmbedder(256), llm_factory=lambda _choice: llm)
+    app = FastAPI()
+    api.install(app, service, auth=("reader", "pw"))
+    return TestClient(app, headers={"Authorization": "Bearer pw"}), llm
+
+
+def test_a_completion_carries_the_checked_answer_and_its_sources(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    llm.enqueue("Stable-SPAM is more stable than Adam under low precision [1].")
+    reply = http.post(
+        "/v1/chat/completions", json={"model": "paper-rag-tiny", "messages": [{"role": "user", "content": SPAM}]}
+    )
+    assert reply.status_code == 200
+    data = reply.json()
+    rag = data["rag"]
+    assert data["choices"][0]["message"]["content"] == rag["answer"]
+    assert rag["mode"] == "generated" and rag["sources"][0]["paper_id"] == "spam" and rag["sources"][0]["cited"]
+
+
+def test_earlier_turns_are_the_conversation_and_text_parts_are_read(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    llm.enqueue("Which dataset does Stable-SPAM use?", "It uses the C4 dataset [1].")
+    messages = [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": "Tell me about Stable-SPAM"},
+        {"role": "assistant", "content": "An optimizer [1]."},
+        {"role": "user", "content": [{"type": "text", "text": "Which dataset did they use?"}]},
+    ]
+    rag = http.post("/v1/chat/completions", json={"messages": messages, "temperature": 0.2}).json()["rag"]
+    assert rag["query"] == "Which dataset does Stable-SPAM use?"  # rewritten with the conversation
+    assert "Last question: Which dataset did they use?" in llm.history[0][-1]["content"]
+
+
+def test_streaming_ends_with_the_rag_object(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    llm.enqueue("Stable-SPAM is more stable than Adam under low precision [1].")
+    body = {"messages": [{"role": "user", "content": SPAM}], "stream": True}
+    with http.stream("POST", "/v1/chat/completions", json=body) as reply:
+        lines = [line for line in reply.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    final = json.loads(lines[-2].removeprefix("data: "))
+    assert final["choices"][0]["finish_reason"] == "stop" and final["rag"]["sources"]
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("body", "status", "message"),
     [
-        ([], "JSON object"),
-        ({"messages": []}, "non-empty list"),
-        ({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}, "last message"),
-        ({"messages": [{"role": "robot", "content": "q"}]}, "role"),
-        ({"model": "gpt-9", "messages": [{"role": "user", "content": "q"}]}, "unknown model"),
-        ({"model": "paper-rag-openai", "messages": [{"role": "user", "content": "q"}]}, "unknown model"),
+        ([], 400, "must be a JSON object"),
+        ({"messages": []}, 400, "messages"),
+        ({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}, 400, "last message"),
+        ({"messages": [{"role": "robot", "content": "q"}]}, 400, "role"),
+        ({"messages": [{"role": "user", "content": 7}]}, 400, "content"),
+        ({"model": "gpt-9", "messages": [{"role": "user", "content": "q"}]}, 404, "unknown model"),
+        ({"model": "paper-rag-openai", "messages": [{"role": "user", "content": "q"}]}, 404, "unknown model"),
+        ({"messages": [{"role": "user", "content": "   "}]}, 400, "empty"),
+        ({"messages": [{"role": "user", "content": "q?"}], "k": 99}, 400, "number of sources"),
     ],
 )
-def test_bad_requests_are_named(body: object, message: str) -> None:
-    with pytest.raises(ApiError, match=message):
-        parse_request(body, SERVICE)
+def test_bad_requests_are_named_in_openais_error_shape(
+    client: tuple[TestClient, ScriptedLLM], body: object, status: int, message: str
+) -> None:
+    http, _ = client
+    reply = http.post("/v1/chat/completions", json=body)
+    assert reply.status_code == status
+    error = reply.json()["error"]
+    assert message in error["message"] and error["type"] == "invalid_request_error"
+
+
+def test_every_route_wants_the_key(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, _ = client
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
+        for method, path in (("GET", "/v1/models"), ("POST", "/v1/chat/completions")):
+            reply = http.request(method, path, headers=headers, json={"messages": [{"role": "user", "content": "q"}]})
+            assert reply.status_code == 401 and "API key" in reply.json()["error"]["message"]
+    assert "paper-rag-tiny" in {m["id"] for m in http.get("/v1/models").json()["data"]}
 
 
 USER, PASSWORD = "reader", "s3cret-pass"

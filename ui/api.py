@@ -13,10 +13,12 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import InputError, RagError
 from rag.llm import LLM_CHOICES
@@ -32,38 +34,47 @@ def model_ids(service: ChatService) -> list[str]:
     return [MODEL_PREFIX] + [f"{MODEL_PREFIX}-{c}" for c in choices]
 
 
-def parse_request(body: Any, service: ChatService) -> tuple[str, list[Turn], ChatOptions, bool, str]:
-    """(question, history, options, stream, model id) from a chat-completions body, or a 400 error."""
-    if not isinstance(body, dict):
-        raise _bad("the body must be a JSON object")
-    model = body.get("model") or MODEL_PREFIX
+class TextPart(BaseModel):
+    """One part of a multi-part message; only text parts are read."""
+
+    type: str
+    text: str = ""
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart]
+
+    def text(self) -> str:
+        if isinstance(self.content, str):
+            return self.content
+        return " ".join(part.text for part in self.content if part.type == "text")
+
+
+class ChatRequest(BaseModel):
+    """The fields of OpenAI's chat-completions body this server reads (others, such as temperature, are ignored),
+    plus `k`, the number of sources."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    k: int = 0
+
+
+def parse_request(body: ChatRequest, service: ChatService) -> tuple[str, list[Turn], ChatOptions, str]:
+    """(question, history, options, model id) from a valid body, or an ApiError for what the schema cannot say."""
+    model = body.model or MODEL_PREFIX
     if model not in model_ids(service):
         raise _bad(f"unknown model {model!r}; GET /v1/models lists them", status=404, code="model_not_found")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise _bad("'messages' must be a non-empty list")
-    turns: list[tuple[str, str]] = []
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant", "developer"):
-            raise _bad(f"messages[{i}] needs a role of system, user or assistant")
-        turns.append((message["role"], _content(message.get("content"), i)))
+    turns = [(m.role, m.text()) for m in body.messages]
     if turns[-1][0] != "user":
         raise _bad("the last message must come from the user (it is the question)")
     dialogue = [(role, text) for role, text in turns[:-1] if role in ("user", "assistant")]
     history = [(q, a) for (r1, q), (r2, a) in itertools.pairwise(dialogue) if r1 == "user" and r2 == "assistant"]
-    k = body.get("k", 0)
-    if not isinstance(k, int):
-        raise _bad("'k' must be an integer")
     llm = model.removeprefix(MODEL_PREFIX).lstrip("-")
-    return turns[-1][1], history, ChatOptions(llm=llm, k=k), bool(body.get("stream")), model
-
-
-def _content(content: Any, i: int) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
-    raise _bad(f"messages[{i}].content must be a string or a list of text parts")
+    return turns[-1][1], history, ChatOptions(llm=llm, k=body.k), model
 
 
 class ApiError(Exception):
@@ -103,47 +114,60 @@ def sources_footer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def install(app: FastAPI, service: ChatService, auth: tuple[str, str] | None = None) -> None:
+    """Add the /v1 routes to `app`, with errors in OpenAI's shape (bad bodies, a wrong key, failures)."""
+    app.include_router(router(service, auth))
+
+    @app.exception_handler(ApiError)
+    def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": ("body",), "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"][1:]) or "body"
+        what = "must be a JSON object" if first.get("type") == "model_attributes_type" else first["msg"]
+        return _bad(f"{where}: {what}").response()
+
+
 def router(service: ChatService, auth: tuple[str, str] | None = None) -> APIRouter:
-    """The /v1 routes; with `auth`, requests need `Authorization: Bearer <password>`.
+    """The /v1 routes; with `auth`, every route needs `Authorization: Bearer <password>` (a dependency).
 
     The handlers are plain functions: FastAPI runs them (and iterates streamed replies) in worker threads, so a
     long generation never blocks the event loop; the LLM itself serves one request at a time.
     """
 
-    def check(request: Request) -> None:
+    def require_key(request: Request) -> None:
         given = request.headers.get("authorization", "")
         if auth is not None and not secrets.compare_digest(given.encode(), f"Bearer {auth[1]}".encode()):
             raise ApiError(401, "missing or wrong API key (send the password as the bearer token)", "auth_error", "401")
 
-    api = APIRouter(prefix="/v1")
+    api = APIRouter(prefix="/v1", dependencies=[Depends(require_key)])
 
-    @api.get("/models", response_model=None)
-    def models(request: Request) -> dict[str, Any] | JSONResponse:
-        try:
-            check(request)
-        except ApiError as exc:
-            return exc.response()
+    @api.get("/models")
+    def models() -> dict[str, Any]:
         now = int(time.time())
         data = [{"id": m, "object": "model", "created": now, "owned_by": "paper-rag"} for m in model_ids(service)]
         return {"object": "list", "data": data}
 
     @api.post("/chat/completions", response_model=None)
-    def completions(request: Request, body: Any = Body(None)) -> JSONResponse | StreamingResponse:  # noqa: B008
+    def completions(body: ChatRequest) -> JSONResponse | StreamingResponse:
+        question, history, options, model = parse_request(body, service)
+        events = service.stream(question, history, options)
         try:
-            check(request)
-            question, history, options, stream, model = parse_request(body, service)
-            events = service.stream(question, history, options)
-            try:
-                first = next(events)  # bad questions and unloadable models fail here, before any byte is sent
-                if stream:
-                    return StreamingResponse(_sse(first, events, model), media_type="text/event-stream")
-                return JSONResponse(_completion(first, events, model))
-            except InputError as exc:
-                raise _bad(str(exc)) from None
-            except RagError as exc:  # no index, an LLM that cannot load or an endpoint that fails
-                raise ApiError(503, str(exc), "server_error", "unavailable") from None
-        except ApiError as exc:
-            return exc.response()
+            first = next(events)  # bad questions and unloadable models fail here, before any byte is sent
+        except InputError as exc:
+            raise _bad(str(exc)) from None
+        except RagError as exc:  # no index, an LLM that cannot load or an endpoint that fails
+            raise ApiError(503, str(exc), "server_error", "unavailable") from None
+        if body.stream:
+            return StreamingResponse(_sse(first, events, model), media_type="text/event-stream")
+        try:
+            return JSONResponse(_completion(first, events, model))
+        except InputError as exc:
+            raise _bad(str(exc)) from None
+        except RagError as exc:
+            raise ApiError(503, str(exc), "server_error", "unavailable") from None
 
     return api
 

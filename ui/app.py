@@ -7,6 +7,7 @@ from it, so nothing the browser sends back is ever re-rendered as trusted markup
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,92 @@ def panel_for(st: dict[str, Any], message_index: int) -> str | None:
 def turns(answers: list[dict[str, Any] | None]) -> list[tuple[str, str]]:
     """The (question, answer) turns of a conversation, for follow-ups; failed replies are no turn."""
     return [(a["question"], a["answer"]) for a in answers if a]
+
+
+def refresh(service: ChatService) -> tuple[str, Any]:
+    """The index status line and the listing days offered by the date filter."""
+    choices = [(listing_date(d), d) for d in service.listing_dates()]
+    return status_line(service.stats()), gr.update(choices=choices)
+
+
+def respond(
+    service: ChatService, text: str, st: dict, n: float, choice: str, url: str, name: str, days: list[str]
+) -> Iterator[tuple[Any, ...]]:
+    """Stream one reply into the chat: (messages, sources panel, state, cleared question) per update."""
+    options = ChatOptions(llm=choice, k=int(n), dates=tuple(days or ()), base_url=url, model=name)
+    messages = [*st["messages"], {"role": "user", "content": text_md(text or "")}]
+    reply = {"role": "assistant", "content": "<i>searching the abstracts…</i>"}
+    messages.append(reply)
+    yield messages, gr.update(), st, ""
+    streamed = ""
+    answer: Answer | None = None
+    try:
+        for event in service.stream(text, turns(st["answers"]), options):
+            if event.kind == "status":
+                reply["content"] = f"<i>{text_md(event.text)}…</i>"
+            elif event.kind == "token":
+                streamed += event.text
+                reply["content"] = streaming_md(streamed)
+            elif event.kind == "answer":
+                answer = event.answer
+                reply["content"] = answer_md(answer)
+                continue  # sent below in one update with its sources and the new state
+            yield messages, gr.update(), st, ""
+    except RagError as exc:
+        reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
+    panel = sources_html(answer, turn=len(st["answers"]) + 1) if answer else None
+    st = {
+        "messages": messages,
+        "answers": [*st["answers"], answer.to_dict() if answer else None],
+        "panels": [*st.get("panels", []), panel],
+    }
+    yield messages, panel if panel is not None else gr.update(), st, ""
+
+
+def show_sources(data: gr.SelectData, st: dict) -> Any:
+    """A click on an earlier reply shows that reply's sources."""
+    index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+    panel = panel_for(st, int(index))
+    return panel if panel is not None else gr.update()
+
+
+def vote(service: ChatService, data: gr.LikeData, st: dict) -> None:
+    """Record a thumbs up or down on a reply, with the conversation that led to it."""
+    index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+    reply = int(index) // 2  # messages alternate question, reply
+    if 0 <= reply < len(st["answers"]) and st["answers"][reply] and data.liked in (True, False):
+        service.vote(bool(data.liked), st["answers"][reply], turns(st["answers"][:reply]))
+        gr.Info("Thanks, your vote is saved.")
+
+
+def add(service: ChatService, path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    """Ingest an uploaded file: (message, status line, date choices, cleared file input)."""
+    if not path:
+        return ("⚠️ Choose a file first.", *refresh(service), None)
+    progress(0, desc="reading the file")
+
+    def on_batch(done: int, total: int, _papers: list[str]) -> None:
+        progress((done, total), desc="embedding abstracts", unit="chunks")
+
+    try:
+        summary = service.add_upload(Path(path), on_batch)
+    except RagError as exc:
+        return (f"⚠️ {text_md(str(exc))}", *refresh(service), None)
+    name = text_md(Path(path).name)
+    if summary.errors:
+        problems = "<br>".join(text_md(e) for e in summary.errors)
+        message = f"⚠️ **{name} was not added.** Nothing in the index changed.<br>{problems}"
+    else:
+        message = (
+            f"✅ **{name}**: {summary.added} papers added, {summary.updated} updated, "
+            f"{summary.unchanged} already indexed. The index holds {summary.papers} papers."
+        )
+    return (message, *refresh(service), None)  # clear the file input for the next upload
+
+
+def reset() -> tuple[Any, ...]:
+    """A new conversation."""
+    return [], sources_html(None), new_state(), ""
 
 
 def build_app(service: ChatService) -> gr.Blocks:
@@ -83,91 +170,24 @@ def build_app(service: ChatService) -> gr.Blocks:
             add_btn = gr.Button("Add to index", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
 
-        def refresh() -> tuple[str, Any]:
-            choices = [(listing_date(d), d) for d in service.listing_dates()]
-            return status_line(service.stats()), gr.update(choices=choices)
-
-        def respond(
-            text: str, st: dict, n: float, choice: str, url: str, name: str, days: list[str]
-        ) -> Iterator[tuple[Any, ...]]:
-            options = ChatOptions(llm=choice, k=int(n), dates=tuple(days or ()), base_url=url, model=name)
-            messages = [*st["messages"], {"role": "user", "content": text_md(text or "")}]
-            reply = {"role": "assistant", "content": "<i>searching the abstracts…</i>"}
-            messages.append(reply)
-            yield messages, gr.update(), st, ""
-            streamed = ""
-            answer: Answer | None = None
-            try:
-                for event in service.stream(text, turns(st["answers"]), options):
-                    if event.kind == "status":
-                        reply["content"] = f"<i>{text_md(event.text)}…</i>"
-                    elif event.kind == "token":
-                        streamed += event.text
-                        reply["content"] = streaming_md(streamed)
-                    elif event.kind == "answer":
-                        answer = event.answer
-                        reply["content"] = answer_md(answer)
-                        continue  # sent below in one update with its sources and the new state
-                    yield messages, gr.update(), st, ""
-            except RagError as exc:
-                reply["content"] = f'<div class="error">⚠️ {text_md(str(exc))}</div>'
-            panel = sources_html(answer, turn=len(st["answers"]) + 1) if answer else None
-            st = {
-                "messages": messages,
-                "answers": [*st["answers"], answer.to_dict() if answer else None],
-                "panels": [*st.get("panels", []), panel],
-            }
-            yield messages, panel if panel is not None else gr.update(), st, ""
-
-        def show_sources(data: gr.SelectData, st: dict) -> Any:
-            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-            panel = panel_for(st, int(index))
-            return panel if panel is not None else gr.update()
-
-        def vote(data: gr.LikeData, st: dict) -> None:
-            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-            reply = int(index) // 2  # messages alternate question, reply
-            if 0 <= reply < len(st["answers"]) and st["answers"][reply] and data.liked in (True, False):
-                service.vote(bool(data.liked), st["answers"][reply], turns(st["answers"][:reply]))
-                gr.Info("Thanks, your vote is saved.")
-
-        def add(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-            if not path:
-                return ("⚠️ Choose a file first.", *refresh(), None)
-            progress(0, desc="reading the file")
-
-            def on_batch(done: int, total: int, _papers: list[str]) -> None:
-                progress((done, total), desc="embedding abstracts", unit="chunks")
-
-            try:
-                summary = service.add_upload(Path(path), on_batch)
-            except RagError as exc:
-                return (f"⚠️ {text_md(str(exc))}", *refresh(), None)
-            name = text_md(Path(path).name)
-            if summary.errors:
-                problems = "<br>".join(text_md(e) for e in summary.errors)
-                message = f"⚠️ **{name} was not added.** Nothing in the index changed.<br>{problems}"
-            else:
-                message = (
-                    f"✅ **{name}**: {summary.added} papers added, {summary.updated} updated, "
-                    f"{summary.unchanged} already indexed. The index holds {summary.papers} papers."
-                )
-            return (message, *refresh(), None)  # clear the file input for the next upload
-
-        def reset() -> tuple[Any, ...]:
-            return [], sources_html(None), new_state(), ""
-
         ask_args = {
             "inputs": [question, state, k, llm, base_url, model, dates],
             "outputs": [chat, sources, state, question],
         }
-        ask_btn.click(respond, **ask_args)
-        question.submit(respond, **ask_args)
+        ask_btn.click(partial(respond, service), **ask_args)
+        question.submit(partial(respond, service), **ask_args)
         new_btn.click(reset, outputs=[chat, sources, state, question])
-        chat.like(vote, inputs=[state])
+
+        def on_vote(data: gr.LikeData, st: dict) -> None:  # Gradio injects event data by the type hint
+            vote(service, data, st)
+
+        def on_add(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+            return add(service, path, progress)
+
+        chat.like(on_vote, inputs=[state])
         chat.select(show_sources, inputs=[state], outputs=[sources])  # an earlier reply: show its sources
-        add_btn.click(add, inputs=[upload], outputs=[upload_result, status, dates, upload])
-        demo.load(refresh, outputs=[status, dates])
+        add_btn.click(on_add, inputs=[upload], outputs=[upload_result, status, dates, upload])
+        demo.load(partial(refresh, service), outputs=[status, dates])
 
         def ask(question: str, llm: str = "", k: int = 0) -> dict[str, Any]:
             """Answer one question; returns the checked answer with its sources (as `rag ask --json`)."""

@@ -62,7 +62,7 @@ def create_app(settings: Settings, auth: tuple[str, str] | None = None, service:
     """The FastAPI app: /v1 API routes first, then the Gradio page mounted at /."""
     service = service or ChatService(settings)
     app = FastAPI(title="paper-rag")
-    app.include_router(api.router(service, auth))
+    api.install(app, service, auth)
     demo = build_app(service).queue(default_concurrency_limit=4)
     theme = gr.themes.Soft(font=SYSTEM_FONTS, font_mono=["ui-monospace", "monospace"])
     return gr.mount_gradio_app(app, demo, path="/", auth=auth, css=CSS, theme=theme, ssr_mode=False)

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.config import Settings
+from rag.config import LLMSettings, Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import ConfigError, InputError
 from rag.feedback import Feedback, FeedbackLog
 from rag.ingest import IngestSummary, ingest
-from rag.llm import LLM_CHOICES
+from rag.llm import LLM, LLM_CHOICES
 from rag.parsers import SUFFIXES
 from rag.pipeline import Pipeline
 from rag.results import Answer, Event, Turn
@@ -41,9 +41,16 @@ class ChatOptions:
 class ChatService:
     """One index, many conversations; safe to call from several threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        llm_factory: Callable[[LLMSettings], LLM] | None = None,
+    ):
+        """`llm_factory` makes the LLM for a choice (default: the bundled or configured model, loaded once)."""
         self.settings = settings
         self.embedder = embedder or load_embedder(settings)
+        self._llm_factory = llm_factory
         self.feedback = FeedbackLog(settings.home / "feedback.jsonl")
         self.uploads = settings.home / "uploads"
         self._lock = threading.Lock()  # guards the retriever swap and the pipeline cache
@@ -51,6 +58,7 @@ class ChatService:
         self._pipelines: dict[Settings, Pipeline] = {}
         self._retriever = self._open()
         self._dates: dict[str, list[str]] | None = None
+        self._dates_key = ""
 
     def _open(self) -> Retriever:
         store = ChunkStore(self.settings)  # creates an empty collection on a fresh home
@@ -71,7 +79,8 @@ class ChatService:
         settings = self.settings.override(**overrides)
         with self._lock:
             if settings not in self._pipelines:
-                self._pipelines[settings] = Pipeline(settings, self.embedder, retriever=self._retriever)
+                llm = self._llm_factory(settings.llm) if self._llm_factory else None
+                self._pipelines[settings] = Pipeline(settings, self.embedder, llm=llm, retriever=self._retriever)
             return self._pipelines[settings]
 
     def where(self, dates: tuple[str, ...]) -> dict | None:
@@ -83,9 +92,12 @@ class ChatService:
         return {"paper_id": {"$in": ids or ["(no paper on these dates)"]}}
 
     def paper_dates(self) -> dict[str, list[str]]:
+        """Listing dates of every paper; read again after an ingest (by this server or another process)."""
+        self._retriever.sync()
+        key = self._retriever.bm25.fingerprint  # changes with every finished ingest
         with self._lock:
-            if self._dates is None:
-                self._dates = self._retriever.store.paper_dates()
+            if self._dates is None or self._dates_key != key:
+                self._dates, self._dates_key = self._retriever.store.paper_dates(), key
             return self._dates
 
     def listing_dates(self) -> list[str]:
