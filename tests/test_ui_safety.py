@@ -64,7 +64,8 @@ def test_payloads_in_abstracts_and_questions_stay_text(page, tmp_path: Path) -> 
         ask(page, "Glacier melt? " + " ".join(PAYLOADS))
         chat = page.inner_text("#chat")
         assert PAYLOADS[0] in chat and PAYLOADS[2] in chat  # the question is shown as typed
-        page.wait_for_load_state("networkidle")  # anything an injected handler would fetch has been fetched
+        # every image has loaded or failed, which is when an injected onload/onerror handler would have run
+        page.wait_for_function("Array.from(document.images).every(image => image.complete)")
         screenshot(page, "6-hostile-payloads")
         assert page.url.rstrip("/") == url
     assert dialogs == [], f"a script ran: {dialogs}"
