@@ -156,17 +156,12 @@ def router(service: ChatService, auth: tuple[str, str] | None = None) -> APIRout
         events = service.stream(question, history, options)
         try:
             first = next(events)  # bad questions and unloadable models fail here, before any byte is sent
-        except InputError as exc:
-            raise _bad(str(exc)) from None
-        except RagError as exc:  # no index, an LLM that cannot load or an endpoint that fails
-            raise ApiError(503, str(exc), "server_error", "unavailable") from None
-        if body.stream:
-            return StreamingResponse(_sse(first, events, model), media_type="text/event-stream")
-        try:
+            if body.stream:
+                return StreamingResponse(_sse(first, events, model), media_type="text/event-stream")
             return JSONResponse(_completion(first, events, model))
         except InputError as exc:
             raise _bad(str(exc)) from None
-        except RagError as exc:
+        except RagError as exc:  # no index, an LLM that cannot load or an endpoint that fails
             raise ApiError(503, str(exc), "server_error", "unavailable") from None
 
     return api
