@@ -53,7 +53,7 @@ class ChatService:
         self._llm_factory = llm_factory
         self.feedback = FeedbackLog(settings.home / "feedback.jsonl")
         self.uploads = settings.home / "uploads"
-        self._lock = threading.Lock()  # guards the retriever swap and the pipeline cache
+        self._lock = threading.Lock()  # guards the pipeline cache and the dates cache
         self._ingest_lock = threading.Lock()  # one upload at a time
         self._pipelines: dict[Settings, Pipeline] = {}
         self._retriever = self._open()
@@ -137,11 +137,7 @@ class ChatService:
             if summary.errors:
                 kept.unlink(missing_ok=True)  # nothing from a failed file was written
                 summary.errors = [e.replace(str(kept), path.name) for e in summary.errors]
-            retriever = self._open()  # picks up the rebuilt BM25 index
-            with self._lock:
-                self._retriever = retriever
-                self._pipelines.clear()
-                self._dates = None
+            self._retriever.sync()  # the shared retriever picks up the new papers, as after a `rag ingest`
         return summary
 
     def vote(self, liked: bool, answer: dict[str, Any], history: list[Turn]) -> None:
