@@ -23,6 +23,8 @@ from rag.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 LEADING = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+# Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...".
+SUBJECT = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+(?=[a-z])")
 STOP = frozenset(
     "a an the of in on for to and or with by from as at is are was were be been being this that these those it its "
     "we our they their which who what how why when where than then also can may via using used use based such "
@@ -49,24 +51,50 @@ def content_words(text: str) -> set[str]:
     return words
 
 
-def split_answer(text: str) -> list[tuple[str, list[int]]]:
+def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, list[int]]]:
     """Answer sentences with their cited numbers; a run of markers after the full stop belongs to that sentence.
+
+    A marker that is a sentence's subject ("[2] proposes HoME.") is replaced by its source's name from `names`
+    (sources 1..k), so the sentence keeps its subject instead of starting with the verb.
 
     >>> split_answer("Adam diverges [2]. SPAM fixes it. [1][3] Done.")
     [('Adam diverges.', [2]), ('SPAM fixes it.', [1, 3]), ('Done.', [])]
+    >>> split_answer("[1] proposes SPAM. [2] targets memory.", names=["Stable-SPAM", "GaLore"])
+    [('Stable-SPAM proposes SPAM.', [1]), ('GaLore targets memory.', [2])]
     """
     text = text.strip()
     pieces: list[tuple[str, list[int]]] = []
     for a, b in split_sentences(text):
         raw = text[a:b]
         lead = LEADING.match(raw)
-        if lead and pieces:  # markers after the previous sentence's full stop belong to it
+        subject = SUBJECT.match(raw)
+        cited = _numbers(subject.group(0)) if subject else []
+        if subject and _name(cited, names or []):
+            raw = "".join(f"[{n}]" for n in cited) + f"{_name(cited, names or [])} {raw[subject.end() :]}"
+        elif lead and pieces:  # markers after the previous sentence's full stop belong to it
             _extend(pieces[-1][1], _numbers(lead.group(0)))
             raw = raw[lead.end() :]
         clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", raw)).strip()
         if clean.strip(".;: "):
             pieces.append((clean, _extend([], _numbers(raw))))
     return pieces
+
+
+def _name(numbers: list[int], names: list[str]) -> str:
+    known = [names[n - 1] for n in numbers if 1 <= n <= len(names) and names[n - 1]]
+    return " and ".join(known)
+
+
+def source_name(title: str) -> str:
+    """The short name a sentence can use for a paper: the part of its title before a colon, when there is one.
+
+    >>> source_name("HoME: Hierarchy of Multi-Gate Experts for Multi-Task Learning at Kuaishou")
+    'HoME'
+    >>> source_name("Outliers with Opposing Signals")
+    'Outliers with Opposing Signals'
+    """
+    head = title.split(":", 1)[0].strip()
+    return head if head and len(head.split()) <= 8 else title.strip()
 
 
 def _numbers(text: str) -> list[int]:
@@ -84,6 +112,7 @@ class SupportScorer:
     def __init__(self, embedder: Embedder, sources: list[tuple[str, str]]):
         """`sources`: (title, abstract) of sources 1..k."""
         self.embedder = embedder
+        self.titles = [title for title, _ in sources]
         self.texts = [f"{title} {abstract}" for title, abstract in sources]
         self.words = [content_words(text) for text in self.texts]
         self.units = [
@@ -113,7 +142,8 @@ def check_answer(text: str, scorer: SupportScorer, threshold: float, facts: bool
     what cannot."""
     k = len(scorer.texts)
     checked = []
-    for sentence, cited in split_answer(text):
+    names = [source_name(title) for title in scorer.titles]
+    for sentence, cited in split_answer(text, names):
         result = CheckedSentence(text=sentence, cited=list(cited))
         valid = []
         for n in cited:

@@ -32,6 +32,20 @@ def test_split_answer(text: str, expected: list) -> None:
     assert split_answer(text) == expected
 
 
+def test_a_marker_standing_as_subject_is_named_after_its_paper() -> None:
+    names = ["HoME", "MMoE"]
+    assert split_answer("[1] proposes gated experts. [2] and [1] share experts.", names) == [
+        ("HoME proposes gated experts.", [1]),
+        ("MMoE and HoME share experts.", [2, 1]),
+    ]
+
+
+def test_checked_sentence_keeps_the_subject_its_marker_stood_for(scorer: SupportScorer) -> None:
+    [s] = check_answer("[1] stabilizes 4-bit training of large language models.", scorer, 0.5)
+    assert s.text == "Stable-SPAM optimizer stabilizes 4-bit training of large language models."
+    assert s.citations == [1]
+
+
 def test_correct_citation_is_kept(scorer: SupportScorer) -> None:
     [s] = check_answer("Stable-SPAM stabilizes 4-bit training of large language models [1].", scorer, 0.5)
     assert (s.citations, s.supported, s.notes) == ([1], True, [])
