@@ -37,8 +37,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ask = sub.add_parser("ask", parents=[common, llm], help="answer one question, citing the abstracts")
     ask.add_argument("question", help="the question (quote it)")
     ask.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    ask.add_argument("--bibtex", action="store_true", help="then print the cited papers as BibTeX")
+    _year_options(ask)
 
-    sub.add_parser("chat", parents=[common, llm], help="a conversation in the terminal, with follow-ups")
+    chat = sub.add_parser("chat", parents=[common, llm], help="a conversation in the terminal, with follow-ups")
+    _year_options(chat)
 
     st = sub.add_parser("stats", parents=[common], help="what the index holds")
     st.add_argument("--json", action="store_true", help="print as one JSON object")
@@ -47,6 +50,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     for plugin in entry_points(group=PLUGINS):  # `rag eval` (eval/), `rag serve` (ui/): the library imports neither
         handlers.update(plugin.load()(sub, common, llm))
     return parser, handlers
+
+
+def _year_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=int, metavar="YEAR", help="only papers published in or after YEAR")
+    parser.add_argument("--until", type=int, metavar="YEAR", help="only papers published in or before YEAR")
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,13 +94,16 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.cite import bibtex
     from rag.display import answer_text
     from rag.pipeline import Pipeline, validate_question
+    from rag.store import where_years
 
     validate_question(args.question, settings.answer.max_question_chars)  # fail before loading models
+    where = where_years(args.since, args.until)
     pipeline = Pipeline(settings)
     live = sys.stdout.isatty() and not args.json
-    for event in pipeline.stream(args.question):
+    for event in pipeline.stream(args.question, where=where):
         if event.kind == "token" and live:
             print(event.text, end="", flush=True)
         elif event.kind == "answer" and event.answer is not None:
@@ -102,13 +113,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 if live:
                     print("\n" + "-" * 40)
                 print(answer_text(event.answer))
+            if args.bibtex:
+                print("\n" + (bibtex([s for s in event.answer.sources if s.cited]) or "% no paper was cited"))
     return EXIT_OK
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from rag.display import answer_text
     from rag.pipeline import Pipeline
+    from rag.store import where_years
 
+    where = where_years(args.since, args.until)
     pipeline = Pipeline(settings)
     history: list[tuple[str, str]] = []
     print("Ask about the indexed papers. /new starts over, /quit (or Ctrl-D) ends.")
@@ -125,7 +140,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             print("(new conversation)")
             continue
         try:
-            for event in pipeline.stream(question, history):
+            for event in pipeline.stream(question, history, where=where):
                 if event.kind == "answer" and event.answer is not None:
                     print(answer_text(event.answer))
                     history.append((question, event.answer.answer))

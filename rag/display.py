@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from rag.cite import reference
 from rag.results import Answer
 
 
@@ -25,8 +26,10 @@ def answer_text(answer: Answer, width: int = 100) -> str:
     for source in answer.sources:
         if not answer.abstained and not source.cited:
             continue
-        dates = ", ".join(source.dates) if source.dates else "no listing date"
-        lines.append(f"[{source.n}] {source.title} ({dates}){' ' + source.url if source.url else ''}")
+        dates = f" (listed {', '.join(source.dates)})" if source.dates else ""
+        lines.append(f"[{source.n}] {source.title}{dates}{' ' + source.url if source.url else ''}")
+        if reference(source):
+            lines.append(f"    {reference(source)}")
         for evidence in source.evidence:
             lines.append(textwrap.fill(evidence.text, width, initial_indent="    > ", subsequent_indent="      "))
     return "\n".join(lines)

@@ -43,6 +43,7 @@ class IngestSummary:
     files: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # entries left out (no abstract), each named
     collection: str = ""
     seconds: float = 0.0
 
@@ -57,6 +58,9 @@ class IngestSummary:
             f"read {self.entries_read} entries from {len(self.files)} file(s) in {self.seconds:.1f} s "
             f"(collection {self.collection})",
         ]
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} entries without an abstract:")
+            lines += [f"  {s}" for s in self.skipped]
         lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"error: {e}" for e in self.errors]
         return "\n".join(lines)
@@ -78,6 +82,7 @@ def ingest(
         entries_read=loaded.entry_count,
         errors=[str(e) for e in loaded.errors],
         warnings=list(loaded.warnings),
+        skipped=[str(s) for s in loaded.skipped],
     )
     if not loaded.papers:
         summary.seconds = time.perf_counter() - started

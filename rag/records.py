@@ -27,6 +27,10 @@ class Paper:
     url: str | None = None
     authors: str | None = None
     listings: list[Listing] = field(default_factory=list)
+    year: int | None = None
+    venue: str | None = None  # journal, proceedings or archive
+    doi: str | None = None
+    key: str | None = None  # the citation key of a BibTeX or RIS entry
     prior_dates: tuple[str, ...] = ()  # dates and sources already stored from earlier ingests
     prior_sources: tuple[str, ...] = ()
 
@@ -96,3 +100,40 @@ def paper_id_for(title: str, source_id: str | None = None) -> str:
     norm = normalize_title(title)
     slug = "-".join(re.findall(r"[a-z0-9]+", norm))[:48].strip("-") or "paper"
     return f"{slug}-{hashlib.sha1(norm.encode()).hexdigest()[:6]}"
+
+
+def reference_id(doi: str | None = None, arxiv: str | None = None, pmid: str | None = None) -> str | None:
+    """The id a paper has in every collection: its DOI, else its arXiv id (version dropped), else its PMID.
+
+    >>> reference_id(doi="https://doi.org/10.1038/NATURE14539", pmid="26017442")
+    'doi:10.1038/nature14539'
+    >>> reference_id(arxiv="arXiv:2402.12345v3"), reference_id(pmid=" 26017442 "), reference_id()
+    ('arxiv:2402.12345', 'pmid:26017442', None)
+    """
+    if doi := clean_doi(doi):
+        return f"doi:{doi}"
+    if arxiv and (found := re.search(r"(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", arxiv.strip())):
+        return f"arxiv:{found.group(1)}"
+    if pmid and pmid.strip().isdigit():
+        return f"pmid:{pmid.strip()}"
+    return None
+
+
+def clean_doi(doi: str | None) -> str | None:
+    """A DOI in its plain lower-case form (DOIs are case-insensitive), without a resolver prefix.
+
+    >>> clean_doi(" https://dx.doi.org/10.1145/3292500.3330701 "), clean_doi("no doi")
+    ('10.1145/3292500.3330701', None)
+    """
+    found = re.search(r"10\.\d{4,9}/\S+", doi or "")
+    return found.group(0).rstrip(".").lower() if found else None
+
+
+def year_of(text: str | None) -> int | None:
+    """The first plausible year in a date field ("2017/05/01/", "1998 Dec-1999 Jan", "2020").
+
+    >>> year_of("1998 Dec-1999 Jan"), year_of("2017/05/01/"), year_of("in press")
+    (1998, 2017, None)
+    """
+    found = re.search(r"(?<!\d)(1[6-9]\d\d|20\d\d)(?!\d)", text or "")
+    return int(found.group(1)) if found else None

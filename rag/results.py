@@ -39,6 +39,10 @@ class Source:
     dense: float | None = None  # best chunk cosine similarity, if the dense side found it
     bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
     chunk_ids: list[str] = field(default_factory=list)
+    year: int | None = None
+    venue: str = ""
+    doi: str = ""
+    key: str = ""  # citation key from the user's own BibTeX or RIS, if it came from one
 
 
 @dataclass

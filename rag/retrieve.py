@@ -108,6 +108,10 @@ class Retriever:
                     authors=str(meta.get("authors") or ""),
                     abstract="",
                     evidence=[],
+                    year=int(meta.get("year") or 0) or None,
+                    venue=str(meta.get("venue") or ""),
+                    doi=str(meta.get("doi") or ""),
+                    key=str(meta.get("key") or ""),
                 )
             )
         self._attach_abstracts(hits)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import ConfigError, IndexStateError
+from rag.errors import ConfigError, IndexStateError, InputError
 from rag.records import Chunk, Paper
 
 PAGE = 5000
@@ -43,11 +43,13 @@ def chunk_id(chunk: Chunk, content_hash: str) -> str:
 
 def listing_key(paper: Paper) -> str:
     """Dates and sources of a paper as one comparable string."""
-    return json.dumps([paper.dates, paper.sources, paper.url, paper.authors])
+    bibliographic = [paper.year, paper.venue, paper.doi, paper.key]  # only when known: older indexes see no change
+    return json.dumps([paper.dates, paper.sources, paper.url, paper.authors, *bibliographic * any(bibliographic)])
 
 
 def listing_metadata(paper: Paper) -> dict[str, Any]:
-    """The metadata that can change without re-embedding: listing dates, sources, url, authors."""
+    """The metadata that can change without re-embedding: listing dates, sources, url, authors and the
+    bibliographic fields (`year` is 0 when unknown, so a year filter leaves such papers out)."""
     return {
         "dates": json.dumps(paper.dates),
         "first_date": paper.dates[0] if paper.dates else "",
@@ -56,7 +58,29 @@ def listing_metadata(paper: Paper) -> dict[str, Any]:
         "listing_key": listing_key(paper),
         "url": paper.url or "",
         "authors": paper.authors or "",
+        "year": paper.year or 0,
+        "venue": paper.venue or "",
+        "doi": paper.doi or "",
+        "key": paper.key or "",
     }
+
+
+def where_years(since: int | None = None, until: int | None = None) -> dict | None:
+    """A filter for papers published in [since, until] (either end open); papers of unknown year are left out.
+
+    >>> where_years(2020, None), where_years(None, None)
+    ({'year': {'$gte': 2020}}, None)
+    """
+    clauses = [{"year": {op: int(y)}} for op, y in (("$gte", since), ("$lte", until)) if y]
+    if since is not None and until is not None and since and until and since > until:
+        raise InputError(f"the year range is empty: from {since} to {until}")
+    return where_all(*clauses)
+
+
+def where_all(*clauses: dict | None) -> dict | None:
+    """The conjunction of filters (None entries ignored)."""
+    kept = [c for c in clauses if c]
+    return None if not kept else kept[0] if len(kept) == 1 else {"$and": kept}
 
 
 def chunk_metadata(paper: Paper, chunk: Chunk, n_chunks: int, now: float) -> dict[str, Any]:

@@ -35,7 +35,8 @@ def test_repeated_paper_keeps_every_listing() -> None:
 
 
 def test_listing_first_entry() -> None:
-    papers = parse_file(DATA / "000_c2b9021fa6297fb6.txt", LIMITS)
+    papers, skipped = parse_file(DATA / "000_c2b9021fa6297fb6.txt", LIMITS)
+    assert skipped == []
     first = papers[0]
     assert first.title == "Improving Multi-Interest Network with Stable Learning"
     assert first.abstract.startswith("Modeling users' dynamic preferences")
@@ -115,7 +116,7 @@ def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
     result = load_sources([tmp_path / "nope", tmp_path / "empty"], LIMITS)
     messages = [str(e) for e in result.errors]
     assert any("nope: no such file or directory" in m for m in messages)
-    assert any("folder holds no .txt, .jsonl or .csv files" in m for m in messages)
+    assert any("folder holds no supported files" in m for m in messages)
 
 
 def test_bad_file_does_not_stop_good_ones(tmp_path: Path) -> None:

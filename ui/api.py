@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.cite import reference
 from rag.errors import InputError, RagError
 from rag.llm import LLM_CHOICES
 from rag.results import Answer, Turn
@@ -53,7 +54,7 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     """The fields of OpenAI's chat-completions body this server reads (others, such as temperature, are ignored),
-    plus `k`, the number of sources."""
+    plus `k`, the number of sources, and `since` / `until`, the range of publication years."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -61,6 +62,8 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
     k: int = 0
+    since: int | None = None
+    until: int | None = None
 
 
 def parse_request(body: ChatRequest, service: ChatService) -> tuple[str, list[Turn], ChatOptions, str]:
@@ -74,7 +77,8 @@ def parse_request(body: ChatRequest, service: ChatService) -> tuple[str, list[Tu
     dialogue = [(role, text) for role, text in turns[:-1] if role in ("user", "assistant")]
     history = [(q, a) for (r1, q), (r2, a) in itertools.pairwise(dialogue) if r1 == "user" and r2 == "assistant"]
     llm = model.removeprefix(MODEL_PREFIX).lstrip("-")
-    return turns[-1][1], history, ChatOptions(llm=llm, k=body.k), model
+    options = ChatOptions(llm=llm, k=body.k, since=body.since, until=body.until)
+    return turns[-1][1], history, options, model
 
 
 class ApiError(Exception):
@@ -108,6 +112,8 @@ def sources_footer(answer: Answer) -> str:
     for source in answer.sources:
         if source.cited:
             lines.append(f"[{source.n}] {source.title}" + (f" {source.url}" if source.url else ""))
+            if reference(source):
+                lines.append(f"    {reference(source)}")
     unverified = sum(not s.supported for s in answer.sentences)
     if unverified:
         lines.append(f"({unverified} sentence(s) could not be verified against the sources)")

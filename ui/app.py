@@ -13,9 +13,11 @@ from typing import Any
 
 import gradio as gr
 
+from rag.cite import bibtex
 from rag.errors import RagError
 from rag.llm import LLM_CHOICES
-from rag.results import Answer
+from rag.parsers import SUFFIXES
+from rag.results import Answer, Source
 from ui.render import answer_md, listing_date, sources_html, status_line, streaming_md, text_md
 from ui.service import MAX_K, ChatOptions, ChatService
 
@@ -53,10 +55,27 @@ def refresh(service: ChatService) -> tuple[str, Any]:
 
 
 def respond(
-    service: ChatService, text: str, st: dict, n: float, choice: str, url: str, name: str, days: list[str]
+    service: ChatService,
+    text: str,
+    st: dict,
+    n: float,
+    choice: str,
+    url: str,
+    name: str,
+    days: list[str],
+    since: float | None = None,
+    until: float | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Stream one reply into the chat: (messages, sources panel, state, cleared question) per update."""
-    options = ChatOptions(llm=choice, k=int(n), dates=tuple(days or ()), base_url=url, model=name)
+    options = ChatOptions(
+        llm=choice,
+        k=int(n),
+        dates=tuple(days or ()),
+        base_url=url,
+        model=name,
+        since=int(since) if since else None,
+        until=int(until) if until else None,
+    )
     messages = [*st["messages"], {"role": "user", "content": text_md(text or "")}]
     reply = {"role": "assistant", "content": "<i>searching the abstracts…</i>"}
     messages.append(reply)
@@ -84,6 +103,14 @@ def respond(
         "panels": [*st.get("panels", []), panel],
     }
     yield messages, panel if panel is not None else gr.update(), st, ""
+
+
+def cited_bibtex(st: dict) -> str:
+    """BibTeX of the papers the latest answer cites (for the copy box)."""
+    answer = next((a for a in reversed(st["answers"]) if a), None)
+    if not answer or answer.get("abstained"):
+        return ""
+    return bibtex([Source(**{**s, "evidence": []}) for s in answer["sources"] if s.get("cited")])
 
 
 def show_sources(data: gr.SelectData, st: dict) -> Any:
@@ -124,6 +151,10 @@ def add(service: ChatService, path: str | None, progress: gr.Progress = gr.Progr
             f"✅ **{name}**: {summary.added} papers added, {summary.updated} updated, "
             f"{summary.unchanged} already indexed. The index holds {summary.papers} papers."
         )
+        if summary.skipped:
+            named = "<br>".join(text_md(s) for s in summary.skipped[:20])
+            more = f"<br>… and {len(summary.skipped) - 20} more" if len(summary.skipped) > 20 else ""
+            message += f"<br>Skipped {len(summary.skipped)} entries without an abstract:<br>{named}{more}"
     return (message, *refresh(service), None)  # clear the file input for the next upload
 
 
@@ -164,18 +195,28 @@ def build_app(service: ChatService) -> gr.Blocks:
             base_url = gr.Textbox(label="Endpoint URL (OpenAI-compatible)", value=service.settings.llm.base_url or "")
             model = gr.Textbox(label="Model name at the endpoint", value=service.settings.llm.model or "")
             dates = gr.CheckboxGroup(label="Only papers listed on (none checked: all)", elem_id="dates")
+            with gr.Row():
+                since = gr.Number(label="Published from year (empty: any)", precision=0, elem_id="since")
+                until = gr.Number(label="Published up to year (empty: any)", precision=0, elem_id="until")
+        with gr.Accordion("BibTeX of the cited papers", open=False):
+            bib = gr.Textbox(
+                show_label=False, lines=6, max_lines=20, buttons=["copy"], interactive=False, elem_id="bibtex"
+            )
         with gr.Accordion("Add papers", open=False):
-            gr.Markdown("Upload a listing dump (`.txt`), JSON Lines (`.jsonl`) or CSV with `title` and `abstract`.")
-            upload = gr.File(file_types=[".txt", ".jsonl", ".ndjson", ".csv"], type="filepath", elem_id="upload")
+            gr.Markdown(
+                "Upload a listing dump (`.txt`), JSON Lines (`.jsonl`, the arXiv metadata snapshot too), CSV with "
+                "`title` and `abstract`, BibTeX (`.bib`), RIS (`.ris`) or PubMed XML (`.xml`)."
+            )
+            upload = gr.File(file_types=sorted(SUFFIXES), type="filepath", elem_id="upload")
             add_btn = gr.Button("Add to index", elem_id="add")
             upload_result = gr.Markdown(elem_id="upload-result")
 
         ask_args = {
-            "inputs": [question, state, k, llm, base_url, model, dates],
+            "inputs": [question, state, k, llm, base_url, model, dates, since, until],
             "outputs": [chat, sources, state, question],
         }
-        ask_btn.click(partial(respond, service), **ask_args)
-        question.submit(partial(respond, service), **ask_args)
+        ask_btn.click(partial(respond, service), **ask_args).then(cited_bibtex, inputs=[state], outputs=[bib])
+        question.submit(partial(respond, service), **ask_args).then(cited_bibtex, inputs=[state], outputs=[bib])
         new_btn.click(reset, outputs=[chat, sources, state, question])
 
         def on_vote(data: gr.LikeData, st: dict) -> None:  # Gradio injects event data by the type hint

@@ -13,6 +13,7 @@ import string
 from typing import Any
 from urllib.parse import urlparse
 
+from rag.cite import doi_url, reference
 from rag.results import Answer
 
 _PUNCT = frozenset(string.punctuation)
@@ -136,16 +137,21 @@ def sources_html(answer: Answer | None, turn: int | None = None) -> str:
             s.evidence[source.n] for s in answer.sentences if source.n in s.citations and source.n in s.evidence
         ]
         marked = [e.text for e in source.evidence] + cited_sentences
-        dates = ", ".join(listing_date(d) for d in source.dates) or "no listing date"
-        url = safe_url(source.url)
-        link = (
-            f' · <a href="{text_html(url)}" target="_blank" rel="noopener noreferrer nofollow">link</a>' if url else ""
+        dates = ", ".join(listing_date(d) for d in source.dates)
+        links = [(name, safe_url(u)) for name, u in (("DOI", doi_url(source.doi)), ("link", source.url))]
+        link = "".join(
+            f' · <a href="{text_html(u)}" target="_blank" rel="noopener noreferrer nofollow">{name}</a>'
+            for name, u in links
+            if u
         )
+        about = [text_html(reference(source))] if reference(source) else []
+        about += [f"listed {text_html(dates)}"] if dates else []
+        meta = " · ".join(about) or "no date"
         cited = " cited" if source.cited else ""
         cards.append(
             f'<div class="source{cited}" data-n="{source.n}">'
             f"<b>[{source.n}] {text_html(source.title or source.paper_id)}</b>"
-            f'<div class="meta">listed {text_html(dates)}{link}</div>'
+            f'<div class="meta">{meta}{link}</div>'
             f'<p class="abstract">{_highlighted(source.abstract, marked)}</p></div>'
         )
     return "\n".join(cards)

@@ -22,7 +22,7 @@ from rag.parsers import SUFFIXES
 from rag.pipeline import Pipeline
 from rag.results import Answer, Event, Turn
 from rag.retrieve import Retriever
-from rag.store import ChunkStore
+from rag.store import ChunkStore, where_all, where_years
 
 MAX_K = 10
 
@@ -36,6 +36,8 @@ class ChatOptions:
     dates: tuple[str, ...] = ()  # only papers listed on one of these days ("MM-DD"); empty = all
     base_url: str = ""  # for llm "openai"
     model: str = ""  # for llm "openai"
+    since: int | None = None  # only papers published in or after this year
+    until: int | None = None  # ... and in or before this year
 
 
 class ChatService:
@@ -109,7 +111,8 @@ class ChatService:
         k = options.k or self.settings.retrieval.k
         if not 1 <= k <= MAX_K:
             raise InputError(f"the number of sources must be between 1 and {MAX_K}, got {k}")
-        return self.pipeline(options), {"k": k, "where": self.where(options.dates)}
+        where = where_all(self.where(options.dates), where_years(options.since, options.until))
+        return self.pipeline(options), {"k": k, "where": where}
 
     def stream(self, question: str, history: list[Turn], options: ChatOptions) -> Iterator[Event]:
         """Status, token and answer events for one question."""

@@ -11,12 +11,28 @@ from pathlib import Path
 
 from rag.config import IngestSettings
 from rag.errors import InputError
+from rag.parsers.bibtex import parse_bibtex
 from rag.parsers.listing import parse_listing
+from rag.parsers.pubmed import parse_pubmed
+from rag.parsers.references import Skipped
+from rag.parsers.ris import parse_ris
 from rag.parsers.tabular import parse_csv, parse_jsonl
 from rag.parsers.text import read_lines
 from rag.records import Paper
 
-SUFFIXES = {".txt": "listing", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+SUFFIXES = {
+    ".txt": "listing",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".bib": "bibtex",
+    ".ris": "ris",
+    ".xml": "pubmed",
+}
+KINDS = (
+    "listing dumps (.txt), JSON Lines (.jsonl, arXiv snapshot too), .csv, BibTeX (.bib), RIS (.ris), PubMed XML (.xml)"
+)
+REFERENCE_PARSERS = {"bibtex": parse_bibtex, "ris": parse_ris, "pubmed": parse_pubmed, "jsonl": parse_jsonl}
 
 
 @dataclass
@@ -27,6 +43,7 @@ class LoadResult:
     entries: dict[str, int] = field(default_factory=dict)  # file -> entries read from it
     errors: list[InputError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # entries without an abstract, named
 
     @property
     def entry_count(self) -> int:
@@ -46,28 +63,28 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
                 if p.is_file() and p.suffix.lower() in SUFFIXES and not any(s.startswith(".") for s in p.parts)
             )
             if not found:
-                errors.append(InputError("folder holds no .txt, .jsonl or .csv files", path))
+                errors.append(InputError(f"folder holds no supported files ({KINDS})", path))
             files.extend(found)
         elif not path.exists():
             errors.append(InputError("no such file or directory", path))
         elif path.suffix.lower() not in SUFFIXES:
-            errors.append(
-                InputError(f"unsupported file type '{path.suffix or path.name}' (use .txt dumps, .jsonl or .csv)", path)
-            )
+            errors.append(InputError(f"unsupported file type '{path.suffix or path.name}' (use {KINDS})", path))
         else:
             files.append(path)
     return list(dict.fromkeys(files)), errors
 
 
-def parse_file(path: Path, limits: IngestSettings, source: str | None = None) -> list[Paper]:
-    """Parse one file by its suffix; raises InputError naming the file and line."""
+def parse_file(path: Path, limits: IngestSettings, source: str | None = None) -> tuple[list[Paper], list[Skipped]]:
+    """Parse one file by its suffix: its papers and the entries skipped for having no abstract. Raises InputError
+    naming the file and line (or entry)."""
     source = source or path.name
     lines = read_lines(path, limits.max_line_chars)
     kind = SUFFIXES[path.suffix.lower()]
     if kind == "listing":
-        return parse_listing(path, lines, source, limits.max_title_chars)
-    parser = parse_jsonl if kind == "jsonl" else parse_csv
-    return parser(path, lines, source, limits.max_title_chars, limits.max_abstract_chars)
+        return parse_listing(path, lines, source, limits.max_title_chars), []
+    if kind == "csv":
+        return parse_csv(path, lines, source, limits.max_title_chars, limits.max_abstract_chars), []
+    return REFERENCE_PARSERS[kind](path, lines, source, limits.max_title_chars, limits.max_abstract_chars)
 
 
 def merge(into: dict[str, Paper], paper: Paper, warnings: list[str]) -> None:
@@ -83,8 +100,8 @@ def merge(into: dict[str, Paper], paper: Paper, warnings: list[str]) -> None:
             f"{first.source}:{first.line}; keeping the later text"
         )
         seen.title, seen.abstract = paper.title, paper.abstract
-    seen.url = seen.url or paper.url
-    seen.authors = seen.authors or paper.authors
+    for name in ("url", "authors", "year", "venue", "doi", "key"):
+        setattr(seen, name, getattr(seen, name) or getattr(paper, name))
     seen.listings.extend(item for item in paper.listings if item not in seen.listings)
 
 
@@ -95,11 +112,12 @@ def load_sources(paths: list[Path], limits: IngestSettings) -> LoadResult:
     names = _display_names(files)
     for path in files:
         try:
-            papers = parse_file(path, limits, names[path])
+            papers, skipped = parse_file(path, limits, names[path])
         except InputError as exc:
             result.errors.append(exc)
             continue
-        result.entries[names[path]] = len(papers)
+        result.entries[names[path]] = len(papers) + len(skipped)
+        result.skipped.extend(skipped)
         for paper in papers:
             merge(result.papers, paper, result.warnings)
     return result

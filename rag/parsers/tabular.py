@@ -1,17 +1,50 @@
-"""Parsers for JSON Lines (our own shape, or BEIR `corpus.jsonl`) and CSV files of papers."""
+"""Parsers for JSON Lines (our own shape, BEIR `corpus.jsonl`, or the arXiv metadata snapshot) and CSV files."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from rag.errors import InputError
-from rag.records import Listing, Paper, collapse_ws, paper_id_for
+from rag.parsers.references import Entry, Skipped, split, to_paper
+from rag.records import Listing, Paper, collapse_ws, paper_id_for, year_of
 
 OPTIONAL = ("id", "url", "authors", "date")
+ARXIV_FIELDS = {"id", "abstract", "categories"}  # with update_date or authors: a line of the arXiv snapshot
+
+
+def is_arxiv_snapshot(record: dict[str, Any]) -> bool:
+    """Whether a JSON record is a line of the arXiv metadata snapshot (Kaggle's `arxiv-metadata-oai-snapshot`)."""
+    return set(record) >= ARXIV_FIELDS and ("update_date" in record or "authors" in record)
+
+
+def arxiv_entry(record: dict[str, Any], line: int) -> Entry:
+    """An arXiv snapshot line: the year comes from a new-style id (2401.01234 -> 2024), else from update_date."""
+    arxiv_id = str(record.get("id") or "").strip()
+    new_style = re.match(r"(\d{2})(\d{2})\.\d{4,5}", arxiv_id)
+    year = 2000 + int(new_style.group(1)) if new_style else year_of(str(record.get("update_date") or ""))
+    authors = record.get("authors_parsed")
+    names = (
+        tuple(" ".join(p for p in (parts[1], parts[0]) if p) for parts in authors if len(parts) >= 2)
+        if isinstance(authors, list)
+        else tuple(a.strip() for a in re.split(r",| and ", str(record.get("authors") or "")) if a.strip())
+    )
+    return Entry(
+        line=line,
+        title=str(record.get("title") or ""),
+        abstract=str(record.get("abstract") or ""),
+        authors=names,
+        year=year,
+        venue=str(record.get("journal-ref") or "") or f"arXiv ({record.get('categories')})",
+        doi=str(record.get("doi") or ""),
+        arxiv=arxiv_id,
+        url=f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else "",
+        where=f"arXiv {arxiv_id} (line {line})",
+    )
 
 
 def record_to_paper(
@@ -54,9 +87,11 @@ def record_to_paper(
     )
 
 
-def parse_jsonl(path: Path, lines: list[str], source: str, max_title: int, max_abstract: int) -> list[Paper]:
-    """One JSON object a line; blank lines are skipped."""
-    papers = []
+def parse_jsonl(
+    path: Path, lines: list[str], source: str, max_title: int, max_abstract: int
+) -> tuple[list[Paper], list[Skipped]]:
+    """One JSON object a line; blank lines are skipped. arXiv snapshot lines without an abstract are skipped."""
+    papers: list[Paper | Skipped] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -66,10 +101,13 @@ def parse_jsonl(path: Path, lines: list[str], source: str, max_title: int, max_a
             raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, number) from None
         if not isinstance(record, dict):
             raise InputError(f"expected a JSON object, found {type(record).__name__}", path, number)
-        papers.append(record_to_paper(record, path, number, source, max_title, max_abstract))
+        if is_arxiv_snapshot(record):
+            papers.append(to_paper(arxiv_entry(record, number), path, source, max_title, max_abstract))
+        else:
+            papers.append(record_to_paper(record, path, number, source, max_title, max_abstract))
     if not papers:
         raise InputError("no records found", path)
-    return papers
+    return split(papers)
 
 
 def parse_csv(path: Path, lines: list[str], source: str, max_title: int, max_abstract: int) -> list[Paper]:
