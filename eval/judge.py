@@ -1,12 +1,15 @@
 """Optional LLM judge: llama-index's faithfulness, relevancy and correctness evaluators on an OpenAI-compatible
-endpoint (`--judge-base-url`, `--judge-model`, key from `$RAG_JUDGE_API_KEY`). Without one, the report says
-"not run" for these columns; no number is made up."""
+endpoint (`--judge-base-url`, `--judge-model`, key from `$RAG_JUDGE_API_KEY`), run on the query engine's own
+`Response` (its source nodes are the contexts judged). Without one, the report says "not run" for these columns;
+no number is made up."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from typing import Any
+
+from llama_index.core.base.response.schema import Response
 
 from rag.errors import ConfigError
 
@@ -42,18 +45,19 @@ class Judge:
         self.relevancy = RelevancyEvaluator(llm=llm)
         self.correctness = CorrectnessEvaluator(llm=llm)
 
-    def evaluate(self, question: str, answer: str, contexts: list[str], reference: str | None) -> dict[str, Any]:
-        """`judge_faithfulness` and `judge_relevancy` (0 or 1), `judge_correctness` (1-5, needs a reference)."""
+    def evaluate(self, question: str, response: Response, reference: str | None) -> dict[str, Any]:
+        """`judge_faithfulness` and `judge_relevancy` (0 or 1), `judge_correctness` (1-5, needs a reference), each
+        from llama-index's `evaluate_response` on a `PaperQueryEngine` response (`rag.llamaindex.to_response`)."""
         out: dict[str, Any] = {}
         jobs: list[tuple[str, Any, dict[str, Any]]] = [
-            ("judge_faithfulness", self.faithfulness, {"contexts": contexts}),
-            ("judge_relevancy", self.relevancy, {"contexts": contexts}),
+            ("judge_faithfulness", self.faithfulness, {}),
+            ("judge_relevancy", self.relevancy, {}),
         ]
         if reference:
             jobs.append(("judge_correctness", self.correctness, {"reference": reference}))
         for name, evaluator, extra in jobs:
             try:
-                result = evaluator.evaluate(query=question, response=answer, **extra)
+                result = evaluator.evaluate_response(query=question, response=response, **extra)
                 score = result.score
                 out[name] = float(score) if score is not None else (1.0 if result.passing else 0.0)
             except Exception as exc:  # noqa: BLE001 - a judge failure is recorded per question

@@ -22,6 +22,7 @@ from eval.dataset import Record
 from eval.judge import Judge
 from rag.config import Settings
 from rag.embed import cosine
+from rag.llamaindex import to_response
 from rag.pipeline import Pipeline
 from rag.results import Answer
 
@@ -138,8 +139,7 @@ class Runner:
             q_vec, a_vec = self.pipeline.embedder.embed([record.question, plain])
             scores["answer_relevancy"] = round(cosine(q_vec, a_vec), 4)
             if self.judge:
-                contexts = [s.abstract for s in answer.sources]
-                result.judge = self.judge.evaluate(record.question, plain, contexts, record.reference_answer)
+                result.judge = self.judge.evaluate(record.question, to_response(answer), record.reference_answer)
         elif record.answerable:
             scores["cites_gold"] = False if record.gold else None
         result.scores = scores
