@@ -46,6 +46,16 @@ def test_a_completion_carries_the_checked_answer_and_its_sources(client: tuple[T
     assert rag["mode"] == "generated" and rag["sources"][0]["paper_id"] == "spam" and rag["sources"][0]["cited"]
 
 
+def test_a_year_range_filters_the_sources_and_an_empty_one_is_refused(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    body = {"model": "paper-rag-tiny", "messages": [{"role": "user", "content": SPAM}], "since": 2020}
+    rag = http.post("/v1/chat/completions", json=body).json()["rag"]
+    assert rag["abstained"] and rag["sources"] == []  # the test papers carry no year: none passes the filter
+    assert llm.history == []  # the model was never asked
+    refused = http.post("/v1/chat/completions", json={**body, "until": 2010})
+    assert refused.status_code == 400 and "year range is empty" in refused.json()["error"]["message"]
+
+
 def test_earlier_turns_are_the_conversation_and_text_parts_are_read(client: tuple[TestClient, ScriptedLLM]) -> None:
     http, llm = client
     llm.enqueue("Which dataset does Stable-SPAM use?", "It uses the C4 dataset [1].")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import bibtexparser
 import pytest
 
 from rag.embed import HashEmbedder
@@ -16,6 +17,7 @@ from ui.service import ChatService
 
 SPAM = "Which optimizer is more stable than Adam for 4-bit training?"
 GNN = "Which dataset do the molecular property experiments use?"
+COLLECTIONS = Path(__file__).parent / "fixtures" / "collections"
 
 
 @pytest.fixture
@@ -72,3 +74,18 @@ def test_an_upload_reports_what_it_added_and_a_bad_file_changes_nothing(service,
     bad.write_text('{"id": "x", "title": "X", "abstract": "Fine."}\n{not json\n')
     message, status, _, _ = app.add(chat, str(bad), progress=lambda *a, **k: None)
     assert "was not added" in message and "line 2" in message and "4 papers" in status
+
+
+def test_a_reference_library_upload_then_a_year_filtered_answer_and_its_bibtex(service) -> None:  # type: ignore[no-untyped-def]
+    chat, llm = service
+    message, *_ = app.add(chat, str(COLLECTIONS / "zotero.bib"), progress=lambda *a, **k: None)
+    assert "3 papers added" in message and "Skipped 1 entries without an abstract" in message
+    assert "vaswani" in message.replace("&#95;", "_")
+    llm.enqueue("Deep learning learns representations with multiple levels of abstraction [1].")
+    question = "What do models with multiple processing layers learn?"
+    *_, (_, panel, st, _) = app.respond(chat, question, app.new_state(), 2, "tiny", "", "", [], 2014, 2016)
+    [only] = st["answers"][-1]["sources"]  # the year filter leaves the 2015 paper alone
+    assert (only["year"], only["doi"], only["cited"]) == (2015, "10.1038/nature14539", True)
+    assert 'href="https://doi.org/10.1038/nature14539"' in panel and "Yann LeCun, Yoshua Bengio" in panel
+    [entry] = bibtexparser.parse_string(app.cited_bibtex(st)).entries
+    assert (entry.key, entry["journal"], entry["year"]) == ("lecun_deep_2015", "Nature", "2015")
