@@ -13,7 +13,7 @@ and nothing here touches the global `llama_index.core.Settings`: every object ge
 from __future__ import annotations
 
 import itertools
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -200,25 +200,38 @@ class PaperChatEngine(BaseChatEngine):
         )
 
     def stream_chat(self, message: str, chat_history: list[ChatMessage] | None = None) -> StreamingAgentChatResponse:
-        history = self._history(chat_history)
         reply = StreamingAgentChatResponse(is_writing_to_memory=False)
-
-        def deltas() -> Generator[ChatResponse, None, None]:
-            text = ""
-            for event in self.pipeline.stream(message, history, k=self.k, where=self.where):
-                if event.kind == "token":
-                    text += event.text
-                    yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=event.text)
-                elif event.kind == "answer" and event.answer is not None:
-                    reply.source_nodes.extend(paper_node(s) for s in event.answer.sources)
-                    reply.response = event.answer.answer  # the checked answer, once the stream is consumed
-                    self._turns.append((message, event.answer.answer))
-
-        reply.chat_stream = deltas()
+        reply.chat_stream = self._deltas(reply, message, self._history(chat_history))
         return reply
 
     async def achat(self, message: str, chat_history: list[ChatMessage] | None = None) -> AgentChatResponse:
         return self.chat(message, chat_history)
 
-    async def astream_chat(self, message: str, chat_history: list[ChatMessage] | None = None) -> Any:
-        raise NotImplementedError("use stream_chat; the answering pipeline streams synchronously")
+    async def astream_chat(
+        self, message: str, chat_history: list[ChatMessage] | None = None
+    ) -> StreamingAgentChatResponse:
+        """As `stream_chat`, read with `async_response_gen()` (the model itself runs synchronously)."""
+        reply = StreamingAgentChatResponse(is_writing_to_memory=False)
+        deltas = self._deltas(reply, message, self._history(chat_history))
+
+        async def in_turn() -> AsyncGenerator[ChatResponse, None]:
+            for delta in deltas:
+                yield delta
+
+        reply.achat_stream = in_turn()
+        return reply
+
+    def _deltas(
+        self, reply: StreamingAgentChatResponse, message: str, history: list[Turn]
+    ) -> Generator[ChatResponse, None, None]:
+        """The model's text as chat deltas; at the end the reply gets its sources and the checked answer, and the
+        turn joins the history."""
+        text = ""
+        for event in self.pipeline.stream(message, history, k=self.k, where=self.where):
+            if event.kind == "token":
+                text += event.text
+                yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=event.text)
+            elif event.kind == "answer" and event.answer is not None:
+                reply.source_nodes.extend(paper_node(s) for s in event.answer.sources)
+                reply.response = event.answer.answer
+                self._turns.append((message, event.answer.answer))

@@ -3,6 +3,7 @@ deterministic embedder, and the scripted LLM (or one written against llama-index
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import llama_index.core
 import pytest
 from llama_index.core.base.response.schema import Response
+from llama_index.core.chat_engine.types import StreamingAgentChatResponse
 from llama_index.core.evaluation import RetrieverEvaluator
 from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata
 from llama_index.core.tools import QueryEngineTool
@@ -104,6 +106,18 @@ def test_chat_engine_resolves_follow_ups_and_streams(settings: Settings) -> None
     assert [m.role.value for m in chat.chat_history] == ["user", "assistant", "user", "assistant"]
     chat.reset()
     assert chat.chat_history == []
+
+
+def test_async_chat_streams_too(settings: Settings) -> None:
+    chat = PaperChatEngine.from_settings(settings, llm=ScriptedLLM([SPAM_ANSWER]))
+
+    async def consume() -> tuple[str, StreamingAgentChatResponse]:
+        reply = await chat.astream_chat(SPAM)
+        return "".join([delta async for delta in reply.async_response_gen()]), reply
+
+    streamed, reply = asyncio.run(consume())
+    assert streamed == SPAM_ANSWER and reply.response == SPAM_ANSWER
+    assert reply.source_nodes[0].node.node_id == "spam" and len(chat.chat_history) == 2
 
 
 def test_query_engine_works_as_an_agent_tool(settings: Settings) -> None:
