@@ -96,8 +96,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.cite import bibtex
     from rag.display import answer_text
+    from rag.metadata import where_years
     from rag.pipeline import Pipeline, validate_question
-    from rag.store import where_years
 
     validate_question(args.question, settings.answer.max_question_chars)  # fail before loading models
     where = where_years(args.since, args.until)
@@ -120,8 +120,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from rag.display import answer_text
+    from rag.metadata import where_years
     from rag.pipeline import Pipeline
-    from rag.store import where_years
 
     where = where_years(args.since, args.until)
     pipeline = Pipeline(settings)

@@ -22,9 +22,10 @@ from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.lock import ingest_lock
+from rag.metadata import listing_key
 from rag.parsers import LoadResult, load_sources
 from rag.records import Chunk, Paper
-from rag.store import ChunkStore, StoredChunk, complete_papers, listing_key
+from rag.store import ChunkStore, StoredChunk, complete_papers
 
 
 @dataclass

@@ -13,9 +13,10 @@ from rag.cite import bibtex
 from rag.config import IngestSettings, Settings
 from rag.errors import InputError
 from rag.ingest import ingest
+from rag.metadata import where_years
 from rag.parsers import load_sources, parse_file
 from rag.retrieve import Retriever
-from rag.store import ChunkStore, where_years
+from rag.store import ChunkStore
 
 FIXTURES = Path(__file__).parent / "fixtures" / "collections"
 LIMITS = IngestSettings()

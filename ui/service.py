@@ -18,11 +18,12 @@ from rag.errors import ConfigError, InputError
 from rag.feedback import Feedback, FeedbackLog
 from rag.ingest import IngestSummary, ingest
 from rag.llm import LLM, LLM_CHOICES
+from rag.metadata import where_all, where_years
 from rag.parsers import SUFFIXES
 from rag.pipeline import Pipeline
 from rag.results import Answer, Event, Turn
 from rag.retrieve import Retriever
-from rag.store import ChunkStore, where_all, where_years
+from rag.store import ChunkStore
 
 MAX_K = 10
 
