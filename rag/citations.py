@@ -109,8 +109,9 @@ def _extend(target: list[int], numbers: list[int]) -> list[int]:
 class SupportScorer:
     """Scores how well a sentence is supported by each source; embeds each source's sentences once."""
 
-    def __init__(self, embedder: Embedder, sources: list[tuple[str, str]]):
-        """`sources`: (title, abstract) of sources 1..k."""
+    def __init__(self, embedder: Embedder, sources: list[tuple[str, str]], known: dict[str, list[float]] | None = None):
+        """`sources`: (title, abstract) of sources 1..k; `known`: vectors already at hand, by text (the sentence
+        vectors stored at ingest), which are not embedded again."""
         self.embedder = embedder
         self.titles = [title for title, _ in sources]
         self.texts = [f"{title} {abstract}" for title, abstract in sources]
@@ -119,9 +120,10 @@ class SupportScorer:
             [u for u in [title] + [abstract[a:b] for a, b in split_sentences(abstract)] if u]
             for title, abstract in sources
         ]
-        flat = [u for group in self.units for u in group]
-        vectors = iter(embedder.embed(flat) if flat else [])
-        self.vectors = [[next(vectors) for _ in group] for group in self.units]
+        known = known or {}
+        todo = list(dict.fromkeys(u for group in self.units for u in group if u not in known))
+        vectors = {**known, **dict(zip(todo, embedder.embed(todo) if todo else []))}
+        self.vectors = [[vectors[u] for u in group] for group in self.units]
 
     def scores(self, sentence: str) -> list[tuple[float, str]]:
         """(support, best-matching source sentence) of `sentence` for each source, in source order."""

@@ -25,6 +25,7 @@ from rag.lock import ingest_lock
 from rag.metadata import listing_key
 from rag.parsers import LoadResult, load_sources
 from rag.records import Chunk, Paper
+from rag.sentences import split_sentences
 from rag.store import ChunkStore, StoredChunk, complete_papers
 
 
@@ -38,6 +39,7 @@ class IngestSummary:
     removed: int = 0
     chunks_embedded: int = 0
     chunks_deleted: int = 0
+    sentences_backfilled: int = 0  # sentence vectors added for papers indexed before they were stored
     papers: int = 0  # papers in the index afterwards
     chunks: int = 0  # chunks in the index afterwards
     entries_read: int = 0
@@ -59,6 +61,8 @@ class IngestSummary:
             f"read {self.entries_read} entries from {len(self.files)} file(s) in {self.seconds:.1f} s "
             f"(collection {self.collection})",
         ]
+        if self.sentences_backfilled:
+            lines.append(f"stored the vectors of {self.sentences_backfilled} sentences of papers indexed earlier")
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} entries without an abstract:")
             lines += [f"  {s}" for s in self.skipped]
@@ -113,6 +117,7 @@ def _apply(
         by_paper.setdefault(chunk.paper_id, []).append(chunk)
 
     to_embed: list[Paper] = []
+    kept: list[Paper] = []  # indexed already, text unchanged
     for paper_id, paper in loaded.papers.items():
         current = complete.get(paper_id)
         if current is not None:
@@ -127,8 +132,10 @@ def _apply(
         elif current[0].listing_key != listing_key(paper):
             store.update_listings(paper, current)
             summary.updated += 1
+            kept.append(paper)
         else:
             summary.unchanged += 1
+            kept.append(paper)
 
     # Leftovers of interrupted runs: every chunk not in a paper's complete version (papers about to be
     # re-embedded keep their old version until the new one is written).
@@ -140,6 +147,9 @@ def _apply(
 
     if to_embed:
         _embed_and_write(to_embed, by_paper, store, settings, embedder, summary, progress, on_batch)
+    have = store.sentence_versions() if kept else set()
+    if backfill := [p for p in kept if p.content_hash not in have]:
+        summary.sentences_backfilled = _backfill_sentences(backfill, store, settings, embedder)
 
     if prune and summary.errors:
         summary.warnings.append("--prune skipped: some sources could not be read, their papers would be lost")
@@ -179,8 +189,10 @@ def _embed_and_write(
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not show, file=sys.stderr)
     for batch in _batches(list(zip(papers, chunked)), settings.ingest.batch_chunks):
         texts = [c.text for _, chunks in batch for c in chunks]
-        vectors = embedder.embed(texts)
-        store.write(batch, vectors)
+        spans = [split_sentences(paper.abstract) for paper, _ in batch]  # looked up as evidence at query time
+        sentences = [paper.abstract[a:b] for (paper, _), offsets in zip(batch, spans) for a, b in offsets]
+        vectors = embedder.embed(texts + sentences)
+        store.write(batch, vectors[: len(texts)], spans, vectors[len(texts) :])
         new_ids = {c.paper_id for _, chunks in batch for c in chunks}
         old = [
             c.chunk_id
@@ -195,6 +207,20 @@ def _embed_and_write(
         if on_batch is not None:
             on_batch(summary.chunks_embedded, total, sorted(new_ids))
     bar.close()
+
+
+def _backfill_sentences(papers: list[Paper], store: ChunkStore, settings: Settings, embedder: Embedder | None) -> int:
+    """Store the sentence vectors of papers indexed before they were kept (one-off, on the next ingest)."""
+    embedder = embedder or load_embedder(settings)
+    done = 0
+    step = max(1, settings.ingest.batch_chunks // 4)  # about as many sentences per batch as chunks in a batch
+    for i in range(0, len(papers), step):
+        batch = papers[i : i + step]
+        spans = [split_sentences(p.abstract) for p in batch]
+        texts = [p.abstract[a:b] for p, offsets in zip(batch, spans) for a, b in offsets]
+        store.write_sentences(batch, spans, embedder.embed(texts))
+        done += len(texts)
+    return done
 
 
 def _batches(items: list[tuple[Paper, list[Chunk]]], size: int) -> list[list[tuple[Paper, list[Chunk]]]]:

@@ -169,7 +169,8 @@ class Pipeline:
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
         if kept:
-            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources])
+            known = self.retriever.sentence_vectors(answer.sources)  # stored at ingest: not embedded again
+            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources], known)
             answer.sentences = check_answer(
                 kept, scorer, self.settings.answer.support_threshold, self.settings.answer.check_facts
             )

@@ -43,6 +43,7 @@ class Source:
     venue: str = ""
     doi: str = ""
     key: str = ""  # citation key from the user's own BibTeX or RIS, if it came from one
+    content_hash: str = ""  # the version of the paper that was retrieved
 
 
 @dataclass

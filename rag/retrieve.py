@@ -112,6 +112,7 @@ class Retriever:
                     venue=str(meta.get("venue") or ""),
                     doi=str(meta.get("doi") or ""),
                     key=str(meta.get("key") or ""),
+                    content_hash=str(meta.get("content_hash") or ""),
                 )
             )
         self._attach_abstracts(hits)
@@ -131,12 +132,33 @@ class Retriever:
 
     def _attach_evidence(self, qvec: list[float], hits: list[Source]) -> None:
         """Score every sentence of each hit's abstract against the query (the answer step chooses among them)."""
-        spans = [(hit, a, b) for hit in hits for a, b in split_sentences(hit.abstract)]
-        if not spans:
-            return
-        vectors = self.embedder.embed([hit.abstract[a:b] for hit, a, b in spans])
-        for (hit, a, b), vec in zip(spans, vectors):
-            hit.evidence.append(Evidence(hit.abstract[a:b], a, b, round(cosine(qvec, vec), 5)))
+        vectors = self.sentence_vectors(hits)
+        for hit in hits:
+            for a, b in split_sentences(hit.abstract):
+                text = hit.abstract[a:b]
+                hit.evidence.append(Evidence(text, a, b, round(cosine(qvec, vectors[text]), 5)))
+
+    def sentence_vectors(self, sources: list[Source]) -> dict[str, list[float]]:
+        """Vectors of every sentence of the sources' abstracts, by text: stored at ingest (one lookup), embedded
+        here only for what the index lacks (an index built before sentence vectors, or `stored_sentences` off)."""
+        out: dict[str, list[float]] = {}
+        if self.settings.retrieval.stored_sentences:
+            stored = self.store.sentence_vectors([s.content_hash for s in sources if s.content_hash])
+            for source in sources:
+                rows = stored.get(source.content_hash, [])
+                if [(a, b) for a, b, _ in rows] == split_sentences(source.abstract):
+                    out.update((source.abstract[a:b], vec) for a, b, vec in rows)
+        missing = list(
+            dict.fromkeys(
+                source.abstract[a:b]
+                for source in sources
+                for a, b in split_sentences(source.abstract)
+                if source.abstract[a:b] not in out
+            )
+        )
+        if missing:
+            out.update(zip(missing, self.embedder.embed(missing)))
+        return out
 
     def top_similarity(self, hits: list[Source]) -> float:
         """Best dense cosine among the hits."""

@@ -4,6 +4,11 @@ Everything the index knows lives in Chroma itself, so embedded and server mode b
 - one record per chunk, id `paper_id#hash12#index`, metadata naming its paper, content hash, position,
   sentence offsets, listing dates and sources; chunk 0 also carries the whole abstract;
 - a paper counts as indexed only when all `n_chunks` chunks of one content hash are present;
+- a second collection (`<name>-sentences`) holds the vector of every abstract sentence, id `paper_id#hash12#sN`,
+  with its offsets and the paper's content hash: evidence and citation checks look them up instead of embedding
+  the sentences on every question. A paper's sentences are written before its chunks (so a paper that counts as
+  indexed has them) and deleted with its old chunks. Its name derives from the chunk collection's, so a change of
+  model or chunking builds both anew;
 - the collection's own metadata records the embedding model, chunking and the last ingest time.
 """
 
@@ -67,12 +72,16 @@ class ChunkStore:
             raise IndexStateError(f"no index at {settings.home}; run `rag ingest` first")
         self.client = client if client is not None else connect(settings)
         self.name = settings.collection_name()
+        self.sentences_name = f"{self.name}-sentences"
         if create:
             self.collection = self.client.get_or_create_collection(
                 self.name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata=self._info(last_ingest=None),
+            )
+            self.sentences = self.client.get_or_create_collection(
+                self.sentences_name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
             )
         else:
             try:
@@ -81,6 +90,15 @@ class ChunkStore:
                 raise IndexStateError(
                     f"no index for these settings (collection {self.name}); run `rag ingest` first"
                 ) from None
+            self.sentences = self._sentences_if_any()
+
+    def _sentences_if_any(self) -> Any:
+        """The sentence-vector collection, or None for an index built before it existed (vectors are then
+        computed per question, as before)."""
+        try:
+            return self.client.get_collection(self.sentences_name, embedding_function=None)
+        except Exception:  # noqa: BLE001 - chromadb raises different types across versions and modes
+            return None
 
     def reopen(self) -> None:
         """See what other processes wrote since this one connected.
@@ -96,6 +114,7 @@ class ChunkStore:
         SharedSystemClient.clear_system_cache()
         self.client = connect(self.settings)
         self.collection = self.client.get_collection(self.name, embedding_function=None)
+        self.sentences = self._sentences_if_any()
 
     def _info(self, last_ingest: float | None) -> dict[str, Any]:
         info: dict[str, Any] = {
@@ -106,12 +125,14 @@ class ChunkStore:
             info["last_ingest"] = last_ingest
         return info
 
-    def _pages(self, where: dict | None = None, field: str = "metadatas") -> Iterator[tuple[str, Any]]:
+    def _pages(
+        self, where: dict | None = None, field: str = "metadatas", collection: Any = None
+    ) -> Iterator[tuple[str, Any]]:
         """(chunk id, metadata or document) of every chunk matching `where`, fetched in pages (large collections,
         server mode)."""
         offset = 0
         while True:
-            page = self.collection.get(where=where, include=[field], limit=PAGE, offset=offset)
+            page = (collection or self.collection).get(where=where, include=[field], limit=PAGE, offset=offset)
             yield from zip(page["ids"], page[field])
             if len(page["ids"]) < PAGE:
                 return
@@ -170,8 +191,17 @@ class ChunkStore:
         """Metadata of every paper's first chunk (title, abstract, dates, ...)."""
         return (meta for _, meta in self._pages(where={"chunk_index": 0}))
 
-    def write(self, items: list[tuple[Paper, list[Chunk]]], vectors: list[list[float]]) -> None:
-        """Upsert the chunks of whole papers in one call (one transaction in Chroma)."""
+    def write(
+        self,
+        items: list[tuple[Paper, list[Chunk]]],
+        vectors: list[list[float]],
+        sentences: list[list[tuple[int, int]]] | None = None,
+        sentence_vectors: list[list[float]] | None = None,
+    ) -> None:
+        """Upsert the chunks of whole papers in one call (one transaction in Chroma), after the vectors of their
+        abstract sentences (`sentences`: each paper's sentence offsets, in order; `sentence_vectors`: flat)."""
+        if sentences is not None and sentence_vectors is not None and self.sentences is not None:
+            self.write_sentences([paper for paper, _ in items], sentences, sentence_vectors)
         now = time.time()
         ids, docs, metas = [], [], []
         for paper, chunks in items:
@@ -182,6 +212,48 @@ class ChunkStore:
         if ids:
             self.collection.upsert(ids=ids, embeddings=vectors, documents=docs, metadatas=metas)
 
+    def sentence_versions(self) -> set[str]:
+        """Content hashes of the paper versions whose sentence vectors are stored."""
+        if self.sentences is None:
+            return set()
+        return {str(m["content_hash"]) for _, m in self._pages(where={"index": 0}, collection=self.sentences)}
+
+    def write_sentences(
+        self, papers: list[Paper], spans: list[list[tuple[int, int]]], vectors: list[list[float]]
+    ) -> None:
+        ids, metas = [], []
+        for paper, offsets in zip(papers, spans):
+            for i, (start, end) in enumerate(offsets):
+                ids.append(f"{paper.paper_id}#{paper.content_hash[:12]}#s{i}")
+                metas.append(
+                    {
+                        "paper_id": paper.paper_id,
+                        "content_hash": paper.content_hash,
+                        "version": f"{paper.paper_id}#{paper.content_hash[:12]}",
+                        "index": i,
+                        "start": start,
+                        "end": end,
+                    }
+                )
+        for i in range(0, len(ids), PAGE):
+            self.sentences.upsert(
+                ids=ids[i : i + PAGE], embeddings=vectors[i : i + PAGE], metadatas=metas[i : i + PAGE]
+            )
+
+    def sentence_vectors(self, content_hashes: list[str]) -> dict[str, list[tuple[int, int, list[float]]]]:
+        """Stored (start, end, vector) of every sentence of the given paper versions, by content hash, in order;
+        one round trip. Versions without stored sentences are absent."""
+        if self.sentences is None or not content_hashes:
+            return {}
+        got = self.sentences.get(
+            where={"content_hash": {"$in": sorted(set(content_hashes))}}, include=["metadatas", "embeddings"]
+        )
+        found: dict[str, list[tuple[int, int, int, list[float]]]] = defaultdict(list)
+        for meta, vector in zip(got["metadatas"], got["embeddings"]):
+            row = (int(meta["index"]), int(meta["start"]), int(meta["end"]), [float(x) for x in vector])
+            found[str(meta["content_hash"])].append(row)
+        return {h: [(a, b, v) for _, a, b, v in sorted(rows, key=lambda r: r[0])] for h, rows in found.items()}
+
     def update_listings(self, paper: Paper, stored: Iterable[StoredChunk]) -> None:
         """Rewrite the dates/sources metadata of a paper whose text did not change (no re-embedding)."""
         rows = sorted(stored, key=lambda c: c.index)
@@ -190,9 +262,13 @@ class ChunkStore:
         self.collection.update(ids=got["ids"], metadatas=[{**meta, **changed} for meta in got["metadatas"]])
 
     def delete(self, chunk_ids: list[str]) -> None:
-        """Remove chunks by id, in pages."""
+        """Remove chunks by id, in pages, with the sentence vectors of their paper versions."""
         for i in range(0, len(chunk_ids), PAGE):
             self.collection.delete(ids=chunk_ids[i : i + PAGE])
+        versions = sorted({cid.rsplit("#", 1)[0] for cid in chunk_ids})
+        if self.sentences is not None and versions:
+            for i in range(0, len(versions), PAGE):
+                self.sentences.delete(where={"version": {"$in": versions[i : i + PAGE]}})
 
     def paper_dates(self) -> dict[str, list[str]]:
         """Listing dates of every paper."""
