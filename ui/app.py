@@ -196,8 +196,8 @@ def build_app(service: ChatService) -> gr.Blocks:
             model = gr.Textbox(label="Model name at the endpoint", value=service.settings.llm.model or "")
             dates = gr.CheckboxGroup(label="Only papers listed on (none checked: all)", elem_id="dates")
             with gr.Row():
-                since = gr.Number(label="Published from year (empty: any)", precision=0, elem_id="since")
-                until = gr.Number(label="Published up to year (empty: any)", precision=0, elem_id="until")
+                since = gr.Number(0, label="Published from year (0: any)", precision=0, elem_id="since")
+                until = gr.Number(0, label="Published up to year (0: any)", precision=0, elem_id="until")
         with gr.Accordion("BibTeX of the cited papers", open=False):
             bib = gr.Textbox(
                 show_label=False, lines=6, max_lines=20, buttons=["copy"], interactive=False, elem_id="bibtex"
