@@ -2,6 +2,10 @@
 question), in the same process, interleaved question by question.
 
     python benchmarks/query_latency.py [--home DIR] [--dataset eval/datasets/dev.jsonl] [--repeat 2] [--k 3]
+    python benchmarks/query_latency.py --beir ../shared/benchmarks/scifact [--repeat 1]
+
+With `--beir`, the index is the one `rag eval beir` built for that folder and the questions are its test queries
+(retrieval as the product runs it: its default candidate count, not the benchmark's 300).
 
 For every question of the dataset (follow-ups included, as asked) it times, on one index:
 - `search`: the query embedding, hybrid ranking and evidence scoring of the top-k papers' sentences;
@@ -13,6 +17,7 @@ been ingested by this version (or re-ingested once: `rag ingest` stores the sent
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import time
 from dataclasses import replace
@@ -38,9 +43,14 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DEV)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--k", type=int, default=3)
+    parser.add_argument("--beir", type=Path, help="a BEIR folder already ingested by `rag eval beir`")
     args = parser.parse_args()
 
     settings = Settings.from_env(home=args.home)
+    if args.beir:
+        from eval.beir import beir_settings, load_queries
+
+        settings = replace(beir_settings(args.beir, settings), retrieval=settings.retrieval)
     embedder = load_embedder(settings)
     store = ChunkStore(settings, create=False)
     print(f"index: {store.count()} chunks, {store.sentences.count() if store.sentences else 0} sentence vectors")
@@ -50,7 +60,10 @@ def main() -> None:
             replace(settings, retrieval=replace(settings.retrieval, stored_sentences=False)), embedder, store
         ),
     }
-    questions = [r.question for r in load_dataset(args.dataset)]
+    if args.beir:
+        questions = list(load_queries(args.beir)[0].values())
+    else:
+        questions = [r.question for r in load_dataset(args.dataset)]
     for retriever in paths.values():  # warm-up: model, Chroma and BM25 loaded, caches filled
         retriever.search(questions[0], args.k)
     times: dict[str, dict[str, list[float]]] = {name: {"search": [], "check": []} for name in paths}
@@ -72,6 +85,8 @@ def main() -> None:
             print(f"{step:<8}{name:<9}{1000 * statistics.median(values):>10.1f}{1000 * p95(values):>9.1f}")
         ratio = statistics.median(times["stored"][step]) / statistics.median(times["earlier"][step])
         print(f"{step:<8}ratio stored/earlier (medians): {ratio:.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(f"peak memory of this process: {peak:.0f} MB")
 
 
 if __name__ == "__main__":
