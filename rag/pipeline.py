@@ -86,7 +86,7 @@ class Pipeline:
         history = list(history or [])[-self.settings.answer.history_turns :]
         query = self.resolve(question, history)
         yield Event("status", "searching the abstracts")
-        hits = self.retriever.search(query, k or self.settings.retrieval.k, where=where)
+        hits, vectors = self.retriever.search_with_vectors(query, k or self.settings.retrieval.k, where=where)
         sources = hits
         answer = Answer(question=question, answer="", abstained=True, reason="", sources=sources, query=query)
         answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
@@ -113,7 +113,7 @@ class Pipeline:
             pieces.append(piece)
             yield Event("token", piece)
         answer.raw_answer = "".join(pieces).strip()
-        self._check(answer, rules)
+        self._check(answer, rules, vectors)
         answer.timings["total_s"] = round(time.perf_counter() - started, 3)
         yield Event("answer", answer=answer)
 
@@ -164,13 +164,13 @@ class Pipeline:
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
 
-    def _check(self, answer: Answer, rules: decide.Rules) -> None:
-        """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing."""
+    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]]) -> None:
+        """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing.
+        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again)."""
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
         if kept:
-            known = self.retriever.sentence_vectors(answer.sources)  # stored at ingest: not embedded again
-            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources], known)
+            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources], vectors)
             answer.sentences = check_answer(
                 kept, scorer, self.settings.answer.support_threshold, self.settings.answer.check_facts
             )

@@ -55,10 +55,17 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Source]:
         """The top `k` papers for `query`, best first, every sentence of their abstracts scored as evidence."""
+        return self.search_with_vectors(query, k, mode, where)[0]
+
+    def search_with_vectors(
+        self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None
+    ) -> tuple[list[Source], dict[str, list[float]]]:
+        """`search`, plus the vectors of the papers' sentences by text, for the citation check to reuse."""
         qvec = self.embedder.embed([query])[0]  # per call: the retriever is shared by concurrent requests
         hits = self.rank(query, k or self.settings.retrieval.k, mode, where, qvec=qvec)
-        self._attach_evidence(qvec, hits)
-        return hits
+        vectors = self.sentence_vectors(hits)
+        self._attach_evidence(qvec, hits, vectors)
+        return hits, vectors
 
     def rank(
         self, query: str, k: int, mode: str = "hybrid", where: dict | None = None, qvec: list[float] | None = None
@@ -130,9 +137,9 @@ class Retriever:
         for hit in hits:
             hit.abstract = str(first.get(hit.paper_id, {}).get("abstract", ""))
 
-    def _attach_evidence(self, qvec: list[float], hits: list[Source]) -> None:
+    @staticmethod
+    def _attach_evidence(qvec: list[float], hits: list[Source], vectors: dict[str, list[float]]) -> None:
         """Score every sentence of each hit's abstract against the query (the answer step chooses among them)."""
-        vectors = self.sentence_vectors(hits)
         for hit in hits:
             for a, b in split_sentences(hit.abstract):
                 text = hit.abstract[a:b]
