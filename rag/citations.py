@@ -69,8 +69,8 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
         lead = LEADING.match(raw)
         subject = SUBJECT.match(raw)
         cited = _numbers(subject.group(0)) if subject else []
-        if subject and _name(cited, names or []):
-            raw = "".join(f"[{n}]" for n in cited) + f"{_name(cited, names or [])} {raw[subject.end() :]}"
+        if subject and (name := _name(cited, names or [])):
+            raw = "".join(f"[{n}]" for n in cited) + f"{name} {raw[subject.end() :]}"
         elif lead and pieces:  # markers after the previous sentence's full stop belong to it
             _extend(pieces[-1][1], _numbers(lead.group(0)))
             raw = raw[lead.end() :]

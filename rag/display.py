@@ -28,8 +28,8 @@ def answer_text(answer: Answer, width: int = 100) -> str:
             continue
         dates = f" (listed {', '.join(source.dates)})" if source.dates else ""
         lines.append(f"[{source.n}] {source.title}{dates}{' ' + source.url if source.url else ''}")
-        if reference(source):
-            lines.append(f"    {reference(source)}")
+        if cited_as := reference(source):
+            lines.append(f"    {cited_as}")
         for evidence in source.evidence:
             lines.append(textwrap.fill(evidence.text, width, initial_indent="    > ", subsequent_indent="      "))
     return "\n".join(lines)

@@ -189,8 +189,7 @@ def _embed_and_write(
     bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not show, file=sys.stderr)
     for batch in _batches(list(zip(papers, chunked)), settings.ingest.batch_chunks):
         texts = [c.text for _, chunks in batch for c in chunks]
-        spans = [split_sentences(paper.abstract) for paper, _ in batch]  # looked up as evidence at query time
-        sentences = [paper.abstract[a:b] for (paper, _), offsets in zip(batch, spans) for a, b in offsets]
+        spans, sentences = _sentences([paper for paper, _ in batch])  # looked up as evidence at query time
         vectors = embedder.embed(texts + sentences)
         store.write(batch, vectors[: len(texts)], spans, vectors[len(texts) :])
         new_ids = {c.paper_id for _, chunks in batch for c in chunks}
@@ -209,6 +208,12 @@ def _embed_and_write(
     bar.close()
 
 
+def _sentences(papers: list[Paper]) -> tuple[list[list[tuple[int, int]]], list[str]]:
+    """Each paper's sentence offsets, and all their texts in order (what the sentence vectors are made of)."""
+    spans = [split_sentences(p.abstract) for p in papers]
+    return spans, [p.abstract[a:b] for p, offsets in zip(papers, spans) for a, b in offsets]
+
+
 def _backfill_sentences(papers: list[Paper], store: ChunkStore, settings: Settings, embedder: Embedder | None) -> int:
     """Store the sentence vectors of papers indexed before they were kept (one-off, on the next ingest)."""
     embedder = embedder or load_embedder(settings)
@@ -216,8 +221,7 @@ def _backfill_sentences(papers: list[Paper], store: ChunkStore, settings: Settin
     step = max(1, settings.ingest.batch_chunks // 4)  # about as many sentences per batch as chunks in a batch
     for i in range(0, len(papers), step):
         batch = papers[i : i + step]
-        spans = [split_sentences(p.abstract) for p in batch]
-        texts = [p.abstract[a:b] for p, offsets in zip(batch, spans) for a, b in offsets]
+        spans, texts = _sentences(batch)
         store.write_sentences(batch, spans, embedder.embed(texts))
         done += len(texts)
     return done

@@ -112,8 +112,8 @@ def sources_footer(answer: Answer) -> str:
     for source in answer.sources:
         if source.cited:
             lines.append(f"[{source.n}] {source.title}" + (f" {source.url}" if source.url else ""))
-            if reference(source):
-                lines.append(f"    {reference(source)}")
+            if cited_as := reference(source):
+                lines.append(f"    {cited_as}")
     unverified = sum(not s.supported for s in answer.sentences)
     if unverified:
         lines.append(f"({unverified} sentence(s) could not be verified against the sources)")

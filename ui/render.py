@@ -144,7 +144,7 @@ def sources_html(answer: Answer | None, turn: int | None = None) -> str:
             for name, u in links
             if u
         )
-        about = [text_html(reference(source))] if reference(source) else []
+        about = [text_html(cited_as)] if (cited_as := reference(source)) else []
         about += [f"listed {text_html(dates)}"] if dates else []
         meta = " · ".join(about) or "no date"
         cited = " cited" if source.cited else ""
