@@ -1,7 +1,8 @@
-"""The abstention trade-off: each post-generation threshold of `rag.decide` swept over a finished run.
+"""The abstention trade-off: each threshold of `rag.decide` swept over a finished run.
 
-The decision after the LLM is a pure function of the signals each result recorded, so replaying it with another
-threshold gives exactly what that threshold would have decided. Questions stopped before the LLM stay abstained.
+The decision is a pure function of the signals each result recorded, so replaying it with another threshold gives
+exactly what that threshold would have decided, with one exception: a question stopped before the LLM has no
+generated answer to replay, so a looser pre-LLM threshold counts it as abstained still.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from eval.runner import Result
 from rag import decide
 
 GRID = {
+    "topic_floor": [0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55],
     "quote_floor": [0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 9.0],
     "relevance_floor": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
     "min_novel": [0, 1, 2, 3, 4, 6],

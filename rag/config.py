@@ -92,6 +92,7 @@ class AnswerSettings:
     check_facts: bool = True  # numbers and names of a sentence must appear in a source it cites
     relevance_floor: float = 0.2  # a generated answer this far from the question (cosine) is not about it
     quote_floor: float = 0.70  # quote the best evidence sentence when generation fails and it matches this well
+    topic_floor: float = 0.45  # abstain before the LLM when no abstract sentence matches the question this well
     min_novel: int = 2  # a generated answer must add this many content words the question did not say
     extractive: bool = True  # quote evidence when generation fails (off: abstain)
     pipeline_decides: bool = True  # off: the model's own refusal is final and questions are not name-checked

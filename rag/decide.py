@@ -1,10 +1,12 @@
 """When to answer, quote, or abstain: decided by the pipeline from signals it can calibrate, not by the LLM alone.
 
 Before the LLM: abstain when retrieval found nothing about the question (neither the dense floor nor a clear
-BM25 leader), or when the question names something (an acronym, a model, a place) that no retrieved abstract
-mentions. After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the
-answer is about the question: similar to it (cosine), adding something it did not already say (new content
-words), and stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
+BM25 leader), when the question names something (an acronym, a model, a place) that no retrieved abstract
+mentions, or when no sentence of the retrieved abstracts matches the question (a question that shares words with
+the corpus but not its topic, such as error-correcting "codes" in quantum computing against learned codes).
+After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
+is about the question: similar to it (cosine), adding something it did not already say (new content words), and
+stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
 the question when they match well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one
 input: it triggers the quote path, never an abstention by itself when the evidence is good.
 """
@@ -24,6 +26,7 @@ class Rules:
 
     relevance_floor: float = 0.2
     quote_floor: float = 0.70
+    topic_floor: float = 0.45
     min_novel: int = 2
     extractive: bool = True  # quote evidence when generation fails (off: abstain instead)
     pipeline_decides: bool = True  # off: the model's refusal is final, as before
@@ -35,6 +38,8 @@ def before_llm(signals: Signals, rules: Rules) -> str | None:
         return "no indexed abstract is relevant enough"
     if rules.pipeline_decides and signals.missing_names:
         return f"no retrieved abstract mentions {', '.join(signals.missing_names)}"
+    if rules.pipeline_decides and signals.quote < rules.topic_floor:
+        return "no sentence of the retrieved abstracts is about the question"
     return None
 
 

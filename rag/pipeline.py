@@ -95,6 +95,8 @@ class Pipeline:
         signals.retrieved = bool(hits) and self.retriever.relevant(hits)
         known = " ".join(f"{s.title} {s.abstract}" for s in sources)
         signals.missing_names = facts.unknown_names(query, known)
+        best = evidence.best_sentences(query, sources, most=1)  # every sentence of the retrieved abstracts
+        signals.quote = round(best[0][2], 4) if best else 0.0
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
         if reason:
@@ -120,7 +122,9 @@ class Pipeline:
     def rules(self) -> decide.Rules:
         """The decision's thresholds and switches, from the settings."""
         a = self.settings.answer
-        return decide.Rules(a.relevance_floor, a.quote_floor, a.min_novel, a.extractive, a.pipeline_decides)
+        return decide.Rules(
+            a.relevance_floor, a.quote_floor, a.topic_floor, a.min_novel, a.extractive, a.pipeline_decides
+        )
 
     def resolve(self, question: str, history: list[Turn]) -> str:
         """The question to search for: follow-ups are rewritten with the conversation.
@@ -184,8 +188,7 @@ class Pipeline:
             signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
             signals.has_number = evidence.states_number(said)
         signals.wants_number = evidence.asks_quantity(answer.query)
-        quotes = evidence.best_sentences(answer.query, answer.sources)
-        signals.quote = round(quotes[0][2], 4) if quotes else 0.0
+        quotes = evidence.best_sentences(answer.query, answer.sources)  # signals.quote was measured before the LLM
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:

@@ -73,7 +73,7 @@ class Signals:
     novel: int = 0  # content words and numbers of the supported part that the question did not already say
     wants_number: bool = False  # the question asks for a quantity ...
     has_number: bool = False  # ... and the supported part states one
-    quote: float = 0.0  # how well the best evidence sentence matches the question (rag.evidence.relevance)
+    quote: float = 0.0  # how well the best retrieved abstract sentence matches the question (rag.evidence.relevance)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def test_a_refusal_with_good_evidence_becomes_a_labelled_quote(settings: Setting
 
 
 def test_a_refusal_with_weak_evidence_abstains(settings: Settings) -> None:
-    strict = settings.override(answer__quote_floor=0.99)
+    strict = settings.override(answer__quote_floor=0.99, answer__topic_floor=0.0)  # the LLM is asked
     answer = Pipeline(strict, llm=ScriptedLLM([prompts.NO_ANSWER])).ask("What is the boiling point of water?")
     assert answer.mode == decide.ABSTAINED and answer.abstained
     assert answer.reason == "the model found no answer in the sources"
@@ -53,6 +53,19 @@ def test_an_off_topic_question_naming_what_no_source_mentions_abstains_before_th
     assert answer.abstained and answer.mode == decide.ABSTAINED
     assert answer.reason.startswith("no retrieved abstract mentions") and "FIFA" in answer.reason
     assert llm.history == [] and answer.sources == []
+
+
+def test_a_question_sharing_words_but_not_the_topic_abstains_before_the_llm(settings: Settings) -> None:
+    loose = settings.override(retrieval__floor=0.0)  # retrieval alone would let it through
+    question = "How do surface codes correct errors in quantum computers?"
+    llm = ScriptedLLM([])
+    answer = Pipeline(loose, llm=llm).ask(question)
+    assert answer.abstained and answer.mode == decide.ABSTAINED and llm.history == []
+    assert answer.reason == "no sentence of the retrieved abstracts is about the question"
+    assert answer.signals.quote < loose.answer.topic_floor
+    asked = ScriptedLLM(["Experiments use the QM9 dataset [1]."])
+    on_topic = Pipeline(loose, llm=asked).ask("Which dataset do the molecular property experiments use?")
+    assert on_topic.signals.quote >= loose.answer.topic_floor and len(asked.history) == 1
 
 
 def test_a_changed_number_is_flagged_in_the_answer(settings: Settings) -> None:
@@ -134,4 +147,7 @@ def test_the_decision_before_generation() -> None:
     rules = decide.Rules()
     assert decide.before_llm(decide.Signals(retrieved=False), rules) == "no indexed abstract is relevant enough"
     assert "Tokyo" in (decide.before_llm(decide.Signals(retrieved=True, missing_names=["Tokyo"]), rules) or "")
-    assert decide.before_llm(decide.Signals(retrieved=True), rules) is None
+    off_topic = decide.Signals(retrieved=True, quote=rules.topic_floor - 0.01)
+    assert decide.before_llm(off_topic, rules) == "no sentence of the retrieved abstracts is about the question"
+    assert decide.before_llm(decide.Signals(retrieved=True, quote=rules.topic_floor), rules) is None
+    assert decide.before_llm(off_topic, decide.Rules(pipeline_decides=False)) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag import prompts
-from rag.config import RetrievalSettings, Settings
+from rag.config import AnswerSettings, RetrievalSettings, Settings
 from rag.errors import InputError
 from rag.ingest import ingest
 from rag.pipeline import Pipeline, looks_like_follow_up
@@ -45,7 +45,12 @@ def index_papers(tmp_path: Path) -> Settings:
     """A real Chroma index of PAPERS with the deterministic embedder; 2 sources per question."""
     source = tmp_path / "papers.jsonl"
     source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
-    s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, floor=0.1))
+    s = Settings(
+        home=tmp_path / "home",
+        embed_model="hash:256",
+        retrieval=RetrievalSettings(k=2, floor=0.1),
+        answer=AnswerSettings(topic_floor=0.3),  # hash similarities run lower than MiniLM's
+    )
     ingest([source], s, progress=False)
     return s
 
