@@ -8,10 +8,15 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
 from rag.errors import RagError
 from rag.options import common_options, llm_options, settings_from
+from rag.shard import Shard
+
+if TYPE_CHECKING:
+    from rag.ingest import IngestSummary
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -33,6 +38,13 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, Handler]]:
     ing.add_argument("--batch-chunks", type=int, help="chunks embedded and written per transaction")
     ing.add_argument("--no-progress", action="store_true", help="no progress bar")
     ing.add_argument("--verbose", action="store_true", help="print a line to stderr after each written batch")
+    split = ing.add_mutually_exclusive_group()
+    split.add_argument(
+        "--workers", type=int, default=1, help="processes writing at once, one shard each (needs a Chroma server)"
+    )
+    split.add_argument(
+        "--shard", type=_shard, metavar="I/N", help="write only shard I of N (run the other shards elsewhere)"
+    )
 
     ask = sub.add_parser("ask", parents=[common, llm], help="answer one question, citing the abstracts")
     ask.add_argument("question", help="the question (quote it)")
@@ -57,10 +69,22 @@ def _year_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=int, metavar="YEAR", help="only papers published in or before YEAR")
 
 
+def _shard(text: str) -> Shard:
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.ingest import ingest
 
     paths = args.paths or list(settings.data_paths)
+    if args.workers != 1:
+        from rag.workers import ingest_in_workers
+
+        summary = ingest_in_workers(paths, settings, args.workers, prune=args.prune)
+        return _ingested(summary, args.json)
 
     def report(done: int, total: int, papers: list[str]) -> None:
         print(f"wrote {done}/{total} chunks ({len(papers)} papers)", file=sys.stderr, flush=True)
@@ -71,8 +95,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         prune=args.prune,
         progress=False if args.no_progress or args.verbose else None,
         on_batch=report if args.verbose else None,
+        shard=args.shard,
     )
-    if args.json:
+    return _ingested(summary, args.json)
+
+
+def _ingested(summary: IngestSummary, as_json: bool) -> int:
+    """Print an ingest's summary; the exit status says whether every source could be read."""
+    if as_json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:
         print(summary.text())

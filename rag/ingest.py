@@ -6,6 +6,10 @@ Order of writes, so that a SIGKILL at any moment leaves an index the next run co
    chunk of one content hash is there;
 3. an older version of a paper is deleted only after its new version is complete;
 4. chunks of incomplete or superseded versions (left by an interrupted run) are deleted on the next run.
+
+Several workers can write one index at once (`shard`: each owns the papers whose id hashes to it, see
+`rag.shard`); a worker reads, writes and deletes its own papers' chunks only, so the four rules hold per shard.
+The BM25 side is rebuilt from the whole store by whichever worker finishes last.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +25,12 @@ from rag.bm25 import fingerprint, rebuild_from_store, saved_info
 from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
-from rag.lock import ingest_lock
+from rag.lock import bm25_lock, ingest_lock
 from rag.metadata import listing_key
 from rag.parsers import LoadResult, load_sources
 from rag.records import Chunk, Paper
 from rag.sentences import split_sentences
+from rag.shard import Shard
 from rag.store import ChunkStore, StoredChunk, complete_papers
 
 
@@ -78,8 +83,10 @@ def ingest(
     prune: bool = False,
     progress: bool | None = None,
     on_batch: Any = None,
+    shard: Shard | None = None,
 ) -> IngestSummary:
-    """Bring the index in line with the papers under `paths`; bad files are reported, good ones ingested."""
+    """Bring the index in line with the papers under `paths`; bad files are reported, good ones ingested.
+    With `shard`, only the papers that shard owns are written, replaced or pruned."""
     started = time.perf_counter()
     loaded = load_sources(paths, settings.ingest)
     summary = IngestSummary(
@@ -92,8 +99,11 @@ def ingest(
     if not loaded.papers:
         summary.seconds = time.perf_counter() - started
         return summary
-    with ingest_lock(settings.home):  # one writer per index; a second one is refused before it changes anything
-        _apply(loaded, summary, settings, embedder, prune, progress, on_batch)
+    if shard is not None:
+        loaded = replace(loaded, papers={pid: p for pid, p in loaded.papers.items() if shard.owns(pid)})
+    # one writer per index (or per shard); a second one is refused before it changes anything
+    with ingest_lock(settings.home, shard.label if shard else None):
+        _apply(loaded, summary, settings, embedder, prune, progress, on_batch, shard)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -106,11 +116,13 @@ def _apply(
     prune: bool,
     progress: bool | None,
     on_batch: Any,
+    shard: Shard | None = None,
 ) -> None:
-    """Write what changed, delete leftovers (and with `prune` what is gone), then refresh BM25 (under the lock)."""
+    """Write what changed, delete leftovers (and with `prune` what is gone), then refresh BM25 (under the lock).
+    A shard worker sees only its own papers' chunks, so it never touches another worker's."""
     store = ChunkStore(settings)
     summary.collection = store.name
-    stored = store.scan()
+    stored = [c for c in store.scan() if shard is None or shard.owns(c.paper_id)]
     complete = complete_papers(stored)
     by_paper: dict[str, list[StoredChunk]] = {}
     for chunk in stored:
@@ -160,10 +172,11 @@ def _apply(
         summary.removed = len([pid for pid in gone if pid in complete])
         summary.chunks_deleted += len(ids)
 
-    final = store.scan()
-    saved = saved_info(settings.bm25_dir, store.name)
-    if saved is None or saved["fingerprint"] != fingerprint([c.chunk_id for c in final]):
-        rebuild_from_store(store, settings.bm25_dir)
+    with bm25_lock(settings.bm25_dir):  # workers finishing together rebuild in turn; the last sees every chunk
+        final = store.scan()
+        saved = saved_info(settings.bm25_dir, store.name)
+        if saved is None or saved["fingerprint"] != fingerprint([c.chunk_id for c in final]):
+            rebuild_from_store(store, settings.bm25_dir)
     store.mark_ingested()
     summary.papers = len(complete_papers(final))
     summary.chunks = len(final)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import Settings, StoreSettings
+from rag.config import IngestSettings, Settings, StoreSettings
 from rag.ingest import ingest
 from rag.store import ChunkStore
 from tests.conftest import DATA, free_port, run_rag, server
@@ -49,6 +49,26 @@ def test_ingest_into_chroma_server(chroma_server: int, tmp_path: Path) -> None:
     )
     assert cli.returncode == 0, cli.stderr
     assert '"papers": 48' in cli.stdout
+
+
+@pytest.mark.slow
+def test_two_worker_processes_build_the_index_one_worker_builds(chroma_server: int, tmp_path: Path) -> None:
+    from rag.workers import ingest_in_workers
+    from tests.test_shards import snapshot
+
+    def on_server(prefix: str) -> Settings:
+        store = StoreSettings(chroma_host="127.0.0.1", chroma_port=chroma_server, collection_prefix=prefix)
+        small = IngestSettings(batch_chunks=32)  # several transactions per worker
+        return Settings(home=tmp_path / prefix, embed_model="hash:256", store=store, ingest=small)
+
+    sources = [DATA / "001_f36664b61a37cc0a.txt", DATA / "002_379ecbee91e7eb3e.txt"]
+    one = ingest(sources, on_server("one"), progress=False)
+    two = ingest_in_workers(sources, on_server("two"), workers=2)
+    assert two.added == one.added > 48 and two.chunks_embedded == one.chunks_embedded
+    assert (two.papers, two.chunks) == (one.papers, one.chunks)
+    assert snapshot(on_server("two")) == snapshot(on_server("one"))
+    again = ingest_in_workers(sources, on_server("two"), workers=2)
+    assert again.unchanged == one.added and again.chunks_embedded == 0
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
