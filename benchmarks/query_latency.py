@@ -3,6 +3,9 @@ question), in the same process, interleaved question by question.
 
     python benchmarks/query_latency.py [--home DIR] [--dataset eval/datasets/dev.jsonl] [--repeat 2] [--k 3]
     python benchmarks/query_latency.py --beir ../shared/benchmarks/scifact [--repeat 1]
+    python benchmarks/query_latency.py --beir ../shared/benchmarks/scifact --index .rag/scale --repeat 1
+
+`--index` searches another index home with the benchmark's queries (the scale run: `benchmarks/scale_corpus.py`).
 
 With `--beir`, the index is the one `rag eval beir` built for that folder and the questions are its test queries
 (retrieval as the product runs it: its default candidate count, not the benchmark's 300).
@@ -45,6 +48,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--beir", type=Path, help="a BEIR folder already ingested by `rag eval beir`")
+    parser.add_argument("--index", type=Path, help="with --beir: search this index home instead (the scale run)")
     args = parser.parse_args()
 
     settings = Settings.from_env(home=args.home)
@@ -52,6 +56,8 @@ def main() -> None:
         from eval.beir import beir_settings, load_queries
 
         settings = replace(beir_settings(args.beir, settings), retrieval=settings.retrieval)
+        if args.index:
+            settings = replace(settings, home=args.index)
     embedder = load_embedder(settings)
     store = ChunkStore(settings, create=False)
     print(f"index: {store.count()} chunks, {store.sentences.count() if store.sentences else 0} sentence vectors")

@@ -1,0 +1,176 @@
+"""How the hybrid ranking's choices move retrieval quality: fusion rule, its weight, and the BM25 side.
+
+    python benchmarks/fusion.py [--beir ../shared/benchmarks/scifact]
+
+Candidates are fetched once per question (dense: the product's Chroma query; BM25: bm25s over the same chunks, or
+over whole abstracts), then every variant is fused from them, so the variants differ in nothing else:
+- fusion `rrf` (the earlier default: weighted reciprocal rank, k = 60) or `convex` (min-max normalised scores,
+  alpha * dense + (1 - alpha) * BM25, each paper scored by its best chunk on each side);
+- BM25 over chunks or over whole abstracts (title + abstract, one document per paper), with bm25s's defaults
+  (k1 = 1.5, b = 0.75) or Anserini's BEIR defaults (k1 = 0.9, b = 0.4).
+Prints MRR@10 and hit@1 on the seed development set (stand-alone answerable questions; the rule for choosing)
+and, with `--beir`, nDCG@10 and Recall@100 on that benchmark's test queries (reported, never used to choose).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.config import Settings
+from rag.retrieve import Retriever
+
+Ranking = dict[str, float]  # paper id -> best score on one side
+ALPHAS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable[[str, int], Ranking]:
+    """A BM25 search over the index's chunks or whole abstracts, returning each paper's best score."""
+    import bm25s
+
+    from rag.bm25 import _stemmer
+
+    store = retriever.store
+    if level == "chunk":
+        pairs = list(store.documents())
+        owners = [cid.rsplit("#", 2)[0] for cid, _ in pairs]
+        texts = [text for _, text in pairs]
+    else:
+        metas = list(store.first_chunks())
+        owners = [str(m["paper_id"]) for m in metas]
+        texts = [f"{m['title']}\n{m.get('abstract', '')}" for m in metas]
+    index = bm25s.BM25(k1=k1, b=b)
+    index.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
+
+    def search(query: str, n: int) -> Ranking:
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+        if not tokens[0]:
+            return {}
+        docs, scores = index.retrieve(tokens, k=min(n, len(texts)), show_progress=False, n_threads=1)
+        out: Ranking = {}
+        for d, s in zip(docs[0], scores[0]):
+            if s > 0:
+                out.setdefault(owners[int(d)], float(s))
+        return out
+
+    return search
+
+
+def dense_side(retriever: Retriever, query: str, n: int) -> Ranking:
+    out: Ranking = {}
+    for _, meta, similarity in retriever.store.nearest(retriever.embedder.embed([query])[0], n):
+        out.setdefault(str(meta["paper_id"]), similarity)
+    return out
+
+
+def rrf(dense: Ranking, bm25: Ranking, k: int = 60) -> Ranking:
+    fused: Ranking = {}
+    for side in (dense, bm25):
+        for rank, pid in enumerate(side, start=1):
+            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def convex(dense: Ranking, bm25: Ranking, alpha: float) -> Ranking:
+    def norm(side: Ranking) -> Ranking:
+        if not side:
+            return {}
+        lo, hi = min(side.values()), max(side.values())
+        return {pid: (s - lo) / (hi - lo) if hi > lo else 1.0 for pid, s in side.items()}
+
+    d, b = norm(dense), norm(bm25)
+    return {pid: alpha * d.get(pid, 0.0) + (1 - alpha) * b.get(pid, 0.0) for pid in set(d) | set(b)}
+
+
+def top(fused: Ranking, n: int) -> list[str]:
+    return sorted(fused, key=lambda pid: (-fused[pid], pid))[:n]
+
+
+def variants(dense: Ranking, sides: dict[str, Ranking]) -> dict[str, list[str]]:
+    """Every variant's top 100 papers for one question."""
+    out = {"dense only": top(dense, 100)}
+    for name, bm25 in sides.items():
+        out[f"BM25 only, {name}"] = top(bm25, 100)
+        out[f"rrf, {name}"] = top(rrf(dense, bm25), 100)
+        for alpha in ALPHAS:
+            out[f"convex a={alpha}, {name}"] = top(convex(dense, bm25, alpha), 100)
+    return out
+
+
+def collect(settings: Settings, questions: list[tuple[str, str]], n: int) -> dict[str, dict[str, list[str]]]:
+    """Per question id, every variant's ranking."""
+    retriever = Retriever(settings)
+    searches = {
+        f"{level} k1={k1} b={b}": bm25_side(retriever, level, k1, b)
+        for level in ("chunk", "abstract")
+        for k1, b in ((1.5, 0.75), (0.9, 0.4))
+    }
+    runs: dict[str, dict[str, list[str]]] = {}
+    for qid, text in questions:
+        dense = dense_side(retriever, text, n)
+        runs[qid] = variants(dense, {name: search(text, n) for name, search in searches.items()})
+    return runs
+
+
+def seed_dev(settings: Settings) -> dict[str, tuple[float, float]]:
+    """MRR@10 and hit@1 of each variant on the stand-alone answerable development questions."""
+    from eval.dataset import DEV, load_dataset
+
+    records = [r for r in load_dataset(DEV) if r.answerable and r.gold and not r.history]
+    runs = collect(settings, [(r.id, r.question) for r in records], settings.retrieval.candidates)
+    gold = {r.id: set(r.gold) for r in records}
+    out = {}
+    for name in next(iter(runs.values())):
+        rr, hits = [], []
+        for qid, by_variant in runs.items():
+            ranked = by_variant[name][:10]
+            first = next((i for i, pid in enumerate(ranked, 1) if pid in gold[qid]), None)
+            rr.append(1 / first if first else 0.0)
+            hits.append(1.0 if first == 1 else 0.0)
+        out[name] = (sum(rr) / len(rr), sum(hits) / len(hits))
+    return out
+
+
+def beir(folder: Path, settings: Settings) -> dict[str, tuple[float, float]]:
+    """nDCG@10 and Recall@100 of each variant on the benchmark's test queries."""
+    import ir_measures
+    from ir_measures import R, nDCG
+
+    from eval.beir import beir_settings, load_queries
+
+    bench = beir_settings(folder, settings)
+    queries, qrels = load_queries(folder)
+    runs = collect(bench, list(queries.items()), bench.retrieval.candidates)
+    qrel_rows = [ir_measures.Qrel(q, d, rel) for q, docs in qrels.items() for d, rel in docs.items()]
+    out = {}
+    for name in next(iter(runs.values())):
+        run = [
+            ir_measures.ScoredDoc(qid, pid, 100.0 - rank)
+            for qid, by_variant in runs.items()
+            for rank, pid in enumerate(by_variant[name])
+        ]
+        scores = ir_measures.calc_aggregate([nDCG @ 10, R @ 100], qrel_rows, run)
+        out[name] = (scores[nDCG @ 10], scores[R @ 100])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, help="index home of the seed corpus (default: the project's .rag)")
+    parser.add_argument("--beir", type=Path, help="a BEIR folder already indexed by `rag eval beir`")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    if args.home:
+        settings = settings.override(home=args.home)
+    dev = seed_dev(settings)
+    test = beir(args.beir, settings) if args.beir else {}
+    print("| variant | dev MRR@10 | dev hit@1 | BEIR nDCG@10 | BEIR Recall@100 |")
+    print("|---|---|---|---|---|")
+    for name, (mrr, hit1) in dev.items():
+        ndcg, recall = test.get(name, (float("nan"), float("nan")))
+        print(f"| {name} | {mrr:.3f} | {hit1:.3f} | {ndcg:.3f} | {recall:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
