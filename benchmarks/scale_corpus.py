@@ -110,9 +110,8 @@ def main() -> None:
                 sentence_vectors.extend(vecs.tolist())
                 if round_no == 0:  # the real papers keep their real chunk vectors
                     ids = [chunk_id(c, paper.content_hash) for c in chunks]
-                    got = source.collection.get(ids=ids, include=["embeddings"])
-                    by_id = dict(zip(got["ids"], got["embeddings"]))
-                    chunk_vectors.extend([float(x) for x in by_id[cid]] for cid in ids)
+                    by_id = source.chunk_vectors(ids)
+                    chunk_vectors.extend(by_id[cid] for cid in ids)
                     continue
                 starts = [span[0] for span, _ in rows]
                 for chunk in chunks:  # a chunk's sentences (or pieces of a long one) -> the sentences holding them

@@ -165,6 +165,11 @@ class ChunkStore:
         got = self.collection.get(ids=chunk_ids, where=where, include=["metadatas"])
         return dict(zip(got["ids"], got["metadatas"]))
 
+    def chunk_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
+        """Stored vectors of the given chunks, by chunk id."""
+        got = self.collection.get(ids=chunk_ids, include=["embeddings"]) if chunk_ids else {"ids": []}
+        return {cid: [float(x) for x in vector] for cid, vector in zip(got["ids"], got.get("embeddings", []))}
+
     def first_chunk_of(self, paper_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Metadata of the first chunk (title, abstract, dates, ...) of each given paper, by paper id."""
         if not paper_ids:
