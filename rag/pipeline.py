@@ -95,8 +95,8 @@ class Pipeline:
         signals.retrieved = bool(hits) and self.retriever.relevant(hits)
         known = " ".join(f"{s.title} {s.abstract}" for s in sources)
         signals.missing_names = facts.unknown_names(query, known)
-        best = evidence.best_sentences(query, sources, most=1)  # every sentence of the retrieved abstracts
-        signals.quote = round(best[0][2], 4) if best else 0.0
+        quotes = evidence.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
+        signals.quote = round(quotes[0][2], 4) if quotes else 0.0
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
         if reason:
@@ -115,7 +115,7 @@ class Pipeline:
             pieces.append(piece)
             yield Event("token", piece)
         answer.raw_answer = "".join(pieces).strip()
-        self._check(answer, rules, vectors)
+        self._check(answer, rules, vectors, quotes)
         answer.timings["total_s"] = round(time.perf_counter() - started, 3)
         yield Event("answer", answer=answer)
 
@@ -168,9 +168,10 @@ class Pipeline:
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
 
-    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]]) -> None:
+    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]], quotes: list[tuple]) -> None:
         """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing.
-        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again)."""
+        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again); `quotes`: the
+        sentences that best match the question, which `signals.quote` measured before the LLM."""
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
         if kept:
@@ -188,7 +189,6 @@ class Pipeline:
             signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
             signals.has_number = evidence.states_number(said)
         signals.wants_number = evidence.asks_quantity(answer.query)
-        quotes = evidence.best_sentences(answer.query, answer.sources)  # signals.quote was measured before the LLM
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:

@@ -30,6 +30,15 @@ def test_a_refusal_with_good_evidence_becomes_a_labelled_quote(settings: Setting
     assert "quoting the best-matching evidence" in answer.reason
 
 
+def test_a_refusal_quotes_the_abstracts_when_the_model_was_shown_whole_abstracts(settings: Settings) -> None:
+    llm = ScriptedLLM([prompts.NO_ANSWER])
+    answer = Pipeline(settings, llm=llm).ask(
+        "Which dataset do the molecular property experiments use?", context="abstracts"
+    )
+    assert answer.mode == decide.EXTRACTIVE
+    assert answer.answer == f"{prompts.QUOTED} \u201cExperiments use the QM9 dataset.\u201d [1]"
+
+
 def test_a_refusal_with_weak_evidence_abstains(settings: Settings) -> None:
     strict = settings.override(answer__quote_floor=0.99, answer__topic_floor=0.0)  # the LLM is asked
     answer = Pipeline(strict, llm=ScriptedLLM([prompts.NO_ANSWER])).ask("What is the boiling point of water?")
