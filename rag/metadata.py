@@ -12,9 +12,14 @@ from rag.errors import InputError
 from rag.records import Chunk, Paper
 
 
+def version_id(paper_id: str, content_hash: str) -> str:
+    """One version of a paper (its text at one content hash): the prefix of its chunk and sentence ids."""
+    return f"{paper_id}#{content_hash[:12]}"
+
+
 def chunk_id(chunk: Chunk, content_hash: str) -> str:
     """Deterministic id: re-writing the same chunk overwrites it, never duplicates it."""
-    return f"{chunk.paper_id}#{content_hash[:12]}#{chunk.index}"
+    return f"{version_id(chunk.paper_id, content_hash)}#{chunk.index}"
 
 
 def listing_key(paper: Paper) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, IndexStateError
-from rag.metadata import chunk_id, chunk_metadata, listing_metadata
+from rag.metadata import chunk_id, chunk_metadata, listing_metadata, version_id
 from rag.records import Chunk, Paper
 
 PAGE = 5000
@@ -228,13 +228,14 @@ class ChunkStore:
     ) -> None:
         ids, metas = [], []
         for paper, offsets in zip(papers, spans):
+            version = version_id(paper.paper_id, paper.content_hash)
             for i, (start, end) in enumerate(offsets):
-                ids.append(f"{paper.paper_id}#{paper.content_hash[:12]}#s{i}")
+                ids.append(f"{version}#s{i}")
                 metas.append(
                     {
                         "paper_id": paper.paper_id,
                         "content_hash": paper.content_hash,
-                        "version": f"{paper.paper_id}#{paper.content_hash[:12]}",
+                        "version": version,
                         "index": i,
                         "start": start,
                         "end": end,
