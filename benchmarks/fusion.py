@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.config import Settings
+from rag.metadata import parse_chunk_id
 from rag.retrieve import Retriever
 
 Ranking = dict[str, float]  # paper id -> best score on one side
@@ -59,8 +60,8 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
 
 def dense_side(retriever: Retriever, query: str, n: int) -> Ranking:
     out: Ranking = {}
-    for _, meta, similarity in retriever.store.nearest(retriever.embedder.embed([query])[0], n):
-        out.setdefault(str(meta["paper_id"]), similarity)
+    for cid, similarity in retriever.store.nearest(retriever.embedder.embed([query])[0], n):
+        out.setdefault(parse_chunk_id(cid)[0], similarity)
     return out
 
 

@@ -26,7 +26,7 @@ from rag.bm25 import rebuild_from_store
 from rag.chunk import chunk_papers
 from rag.config import PROJECT_ROOT, Settings
 from rag.embed import load_embedder
-from rag.metadata import chunk_id
+from rag.metadata import chunk_id, version_id
 from rag.records import Paper
 from rag.sentences import split_sentences
 from rag.store import ChunkStore
@@ -40,10 +40,11 @@ def source_papers(store: ChunkStore) -> list[tuple[Paper, list[str], np.ndarray]
     out = []
     for i in range(0, len(metas), 500):
         page = metas[i : i + 500]
-        stored = store.sentence_vectors([str(m["content_hash"]) for m in page])
-        for meta in page:
-            paper = Paper(str(meta["paper_id"]), str(meta["title"]), str(meta["abstract"]))
-            rows = stored.get(paper.content_hash, [])
+        papers = [Paper(str(m["paper_id"]), str(m["title"]), str(m["abstract"])) for m in page]
+        versions = {version_id(p.paper_id, p.content_hash): p for p in papers}
+        stored = store.sentence_vectors({v: len(split_sentences(p.abstract)) for v, p in versions.items()})
+        for version, paper in versions.items():
+            rows = stored.get(version, [])
             if rows and [(a, b) for a, b, _ in rows] == split_sentences(paper.abstract):
                 texts = [paper.abstract[a:b] for a, b, _ in rows]
                 out.append((paper, texts, np.array([v for _, _, v in rows], dtype=np.float32)))

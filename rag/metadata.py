@@ -22,6 +22,21 @@ def chunk_id(chunk: Chunk, content_hash: str) -> str:
     return f"{version_id(chunk.paper_id, content_hash)}#{chunk.index}"
 
 
+def sentence_id(version: str, index: int) -> str:
+    """Id of the `index`-th abstract sentence of a paper version (its vector lives in the sentence collection)."""
+    return f"{version}#s{index}"
+
+
+def parse_chunk_id(cid: str) -> tuple[str, str]:
+    """(paper id, version id) named by a chunk id; a paper id may itself hold '#'.
+
+    >>> parse_chunk_id("arxiv:2401.1#ab12cd34ef56#3")
+    ('arxiv:2401.1', 'arxiv:2401.1#ab12cd34ef56')
+    """
+    version = cid.rsplit("#", 1)[0]
+    return version.rsplit("#", 1)[0], version
+
+
 def listing_key(paper: Paper) -> str:
     """Dates and sources of a paper as one comparable string."""
     bibliographic = [paper.year, paper.venue, paper.doi, paper.key]  # only when known: older indexes see no change

@@ -2,18 +2,22 @@
 
 Each retriever ranks chunks; a paper takes the rank of its best chunk in each list (several chunks of one paper
 count once), and papers are ordered by weighted reciprocal rank fusion. For the top papers, every sentence of
-the abstract is scored against the question with the embedding model (`rag.evidence` chooses among them).
+the abstract is scored against the question with its vector stored at ingest (`rag.evidence` chooses among them).
+
+Chroma is asked for ids and scores only (a chunk id names its paper and version); the top papers' first chunks
+(title, abstract, listing) and their sentence vectors then come in one lookup by id each, which stays a few
+milliseconds at any index size where a metadata filter grows with the collection.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any
 
 from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
+from rag.metadata import parse_chunk_id, version_id
 from rag.results import Evidence, Source
 from rag.sentences import split_sentences
 from rag.store import ChunkStore
@@ -75,21 +79,23 @@ class Retriever:
             raise ValueError(f"mode must be one of {MODES}")
         self.sync()
         r = self.settings.retrieval
-        metas: dict[str, dict[str, Any]] = {}
+        papers_of: dict[str, str] = {}  # candidate chunk id -> paper id, dense candidates first
         dense_rank: dict[str, int] = {}
         bm25_rank: dict[str, int] = {}
         best: dict[str, dict[str, float]] = {}
         if mode in ("hybrid", "dense"):
             qvec = qvec or self.embedder.embed([query])[0]
-            for cid, meta, similarity in self.store.nearest(qvec, r.candidates, where):
-                metas[cid] = meta
-                self._note(meta["paper_id"], cid, "dense", similarity, dense_rank, best)
+            for cid, similarity in self.store.nearest(qvec, r.candidates, where):
+                papers_of[cid] = parse_chunk_id(cid)[0]
+                self._note(papers_of[cid], cid, "dense", similarity, dense_rank, best)
         if mode in ("hybrid", "bm25"):
             found = self.bm25.search(query, r.candidates)
-            metas.update(self.store.metadatas([cid for cid, _ in found if cid not in metas], where))
+            # the filter applies to BM25's chunks too, and a chunk deleted since the BM25 index was saved is gone
+            kept = self.store.present([cid for cid, _ in found if cid not in papers_of], where) | set(papers_of)
             for cid, score in found:
-                if cid in metas:
-                    self._note(metas[cid]["paper_id"], cid, "bm25", score, bm25_rank, best)
+                if cid in kept:
+                    papers_of.setdefault(cid, parse_chunk_id(cid)[0])
+                    self._note(papers_of[cid], cid, "bm25", score, bm25_rank, best)
         papers = set(dense_rank) | set(bm25_rank)
         fused = {
             pid: (r.dense_weight / (r.rrf_k + dense_rank[pid]) if pid in dense_rank else 0.0)
@@ -97,23 +103,26 @@ class Retriever:
             for pid in papers
         }
         top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
+        chunks = {pid: [cid for cid, p in papers_of.items() if p == pid] for pid in top}
+        firsts = self.store.first_chunks_of([parse_chunk_id(chunks[pid][0])[1] for pid in top])
         hits = []
-        for n, pid in enumerate(top, start=1):
-            chunk_ids = [cid for cid, m in metas.items() if m["paper_id"] == pid]
-            meta = metas[chunk_ids[0]]
+        for pid in top:
+            meta = firsts.get(parse_chunk_id(chunks[pid][0])[1])
+            if meta is None:  # that version was deleted since the search (a concurrent ingest replaced it)
+                continue
             hits.append(
                 Source(
-                    n=n,
+                    n=len(hits) + 1,
                     paper_id=pid,
                     title=str(meta["title"]),
                     score=fused[pid],
                     dense=best[pid].get("dense"),
                     bm25=best[pid].get("bm25"),
-                    chunk_ids=chunk_ids,
+                    chunk_ids=chunks[pid],
                     dates=json.loads(meta.get("dates") or "[]"),
                     url=str(meta.get("url") or ""),
                     authors=str(meta.get("authors") or ""),
-                    abstract="",
+                    abstract=str(meta.get("abstract") or ""),
                     evidence=[],
                     year=int(meta.get("year") or 0) or None,
                     venue=str(meta.get("venue") or ""),
@@ -122,7 +131,6 @@ class Retriever:
                     content_hash=str(meta.get("content_hash") or ""),
                 )
             )
-        self._attach_abstracts(hits)
         return hits
 
     @staticmethod
@@ -131,11 +139,6 @@ class Retriever:
             ranks[pid] = len(ranks) + 1
         scores = best.setdefault(pid, {})
         scores[side] = max(scores.get(side, float("-inf")), score)
-
-    def _attach_abstracts(self, hits: list[Source]) -> None:
-        first = self.store.first_chunk_of([h.paper_id for h in hits])
-        for hit in hits:
-            hit.abstract = str(first.get(hit.paper_id, {}).get("abstract", ""))
 
     @staticmethod
     def _attach_evidence(qvec: list[float], hits: list[Source], vectors: dict[str, list[float]]) -> None:
@@ -150,10 +153,12 @@ class Retriever:
         here only for what the index lacks (an index built before sentence vectors, or `stored_sentences` off)."""
         out: dict[str, list[float]] = {}
         if self.settings.retrieval.stored_sentences:
-            stored = self.store.sentence_vectors([s.content_hash for s in sources if s.content_hash])
-            for source in sources:
-                rows = stored.get(source.content_hash, [])
-                if [(a, b) for a, b, _ in rows] == split_sentences(source.abstract):
+            spans = {s.paper_id: split_sentences(s.abstract) for s in sources}
+            versions = {version_id(s.paper_id, s.content_hash): s for s in sources if s.content_hash}
+            stored = self.store.sentence_vectors({v: len(spans[s.paper_id]) for v, s in versions.items()})
+            for version, source in versions.items():
+                rows = stored.get(version, [])
+                if [(a, b) for a, b, _ in rows] == spans[source.paper_id]:
                     out.update((source.abstract[a:b], vec) for a, b, vec in rows)
         missing = list(
             dict.fromkeys(

@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, IndexStateError
-from rag.metadata import chunk_id, chunk_metadata, listing_metadata, version_id
+from rag.metadata import chunk_id, chunk_metadata, listing_metadata, sentence_id, version_id
 from rag.records import Chunk, Paper
 
 PAGE = 5000
@@ -146,36 +146,31 @@ class ChunkStore:
         """(chunk id, embedded text) of every chunk, in pages (what the BM25 side indexes)."""
         return self._pages(field="documents")
 
-    def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, dict, float]]:
-        """The `n` chunks nearest to `vector` as (chunk id, metadata, cosine similarity), best first."""
-        count = self.count()
-        if not count:
-            return []
-        res = self.collection.query(
-            query_embeddings=[vector], n_results=min(n, count), where=where, include=["metadatas", "distances"]
-        )
-        return [
-            (cid, meta, 1.0 - float(d)) for cid, meta, d in zip(res["ids"][0], res["metadatas"][0], res["distances"][0])
-        ]
+    def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """The `n` chunks nearest to `vector` as (chunk id, cosine similarity), best first: ids only, since a chunk
+        id names its paper and version (`rag.metadata.parse_chunk_id`) and fetching metadata costs more than the
+        search itself."""
+        res = self.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0])]
 
-    def metadatas(self, chunk_ids: list[str], where: dict | None = None) -> dict[str, dict[str, Any]]:
-        """Metadata of the given chunks (those matching `where`), by chunk id."""
+    def present(self, chunk_ids: list[str], where: dict | None = None) -> set[str]:
+        """Those of the given chunks that are stored (and match `where`): one lookup by id, no metadata."""
         if not chunk_ids:
-            return {}
-        got = self.collection.get(ids=chunk_ids, where=where, include=["metadatas"])
-        return dict(zip(got["ids"], got["metadatas"]))
+            return set()
+        return set(self.collection.get(ids=chunk_ids, where=where, include=[])["ids"])
 
     def chunk_vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
         """Stored vectors of the given chunks, by chunk id."""
         got = self.collection.get(ids=chunk_ids, include=["embeddings"]) if chunk_ids else {"ids": []}
         return {cid: [float(x) for x in vector] for cid, vector in zip(got["ids"], got.get("embeddings", []))}
 
-    def first_chunk_of(self, paper_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Metadata of the first chunk (title, abstract, dates, ...) of each given paper, by paper id."""
-        if not paper_ids:
+    def first_chunks_of(self, versions: list[str]) -> dict[str, dict[str, Any]]:
+        """Metadata of the first chunk (title, abstract, dates, ...) of each given paper version
+        (`rag.metadata.version_id`), by version: one lookup by id. Versions no longer stored are absent."""
+        if not versions:
             return {}
-        where = {"$and": [{"paper_id": {"$in": list(paper_ids)}}, {"chunk_index": 0}]}
-        return {str(meta["paper_id"]): meta for _, meta in self._pages(where=where)}
+        got = self.collection.get(ids=[f"{v}#0" for v in versions], include=["metadatas"])
+        return {cid.rsplit("#", 1)[0]: meta for cid, meta in zip(got["ids"], got["metadatas"])}
 
     def scan(self) -> list[StoredChunk]:
         """Every stored chunk's bookkeeping metadata."""
@@ -230,7 +225,7 @@ class ChunkStore:
         for paper, offsets in zip(papers, spans):
             version = version_id(paper.paper_id, paper.content_hash)
             for i, (start, end) in enumerate(offsets):
-                ids.append(f"{version}#s{i}")
+                ids.append(sentence_id(version, i))
                 metas.append(
                     {
                         "paper_id": paper.paper_id,
@@ -246,19 +241,19 @@ class ChunkStore:
                 ids=ids[i : i + PAGE], embeddings=vectors[i : i + PAGE], metadatas=metas[i : i + PAGE]
             )
 
-    def sentence_vectors(self, content_hashes: list[str]) -> dict[str, list[tuple[int, int, list[float]]]]:
-        """Stored (start, end, vector) of every sentence of the given paper versions, by content hash, in order;
-        one round trip. Versions without stored sentences are absent."""
-        if self.sentences is None or not content_hashes:
+    def sentence_vectors(self, versions: dict[str, int]) -> dict[str, list[tuple[int, int, list[float]]]]:
+        """Stored (start, end, vector) of the first `count` sentences of each given paper version
+        (`{version_id: count}`), by version, in order: one lookup by id. Versions without stored sentences
+        are absent."""
+        if self.sentences is None or not versions:
             return {}
-        got = self.sentences.get(
-            where={"content_hash": {"$in": sorted(set(content_hashes))}}, include=["metadatas", "embeddings"]
-        )
+        ids = [sentence_id(v, i) for v, count in versions.items() for i in range(count)]
+        got = self.sentences.get(ids=ids, include=["metadatas", "embeddings"])
         found: dict[str, list[tuple[int, int, int, list[float]]]] = defaultdict(list)
         for meta, vector in zip(got["metadatas"], got["embeddings"]):
             row = (int(meta["index"]), int(meta["start"]), int(meta["end"]), [float(x) for x in vector])
-            found[str(meta["content_hash"])].append(row)
-        return {h: [(a, b, v) for _, a, b, v in sorted(rows, key=lambda r: r[0])] for h, rows in found.items()}
+            found[str(meta["version"])].append(row)
+        return {v: [(a, b, vec) for _, a, b, vec in sorted(rows, key=lambda r: r[0])] for v, rows in found.items()}
 
     def update_listings(self, paper: Paper, stored: Iterable[StoredChunk]) -> None:
         """Rewrite the dates/sources metadata of a paper whose text did not change (no re-embedding)."""

@@ -88,3 +88,45 @@ def test_concurrent_searches_return_what_each_returns_alone(settings: Settings) 
         together = list(pool.map(lambda q: (q, found(q)), questions * 12))
     mismatches = [q for q, result in together if result != alone[q]]
     assert mismatches == []
+
+
+class Recording:
+    """A Chroma collection that records how it is asked (method, filter, what is included)."""
+
+    def __init__(self, collection, calls: list):
+        self._collection, self._calls = collection, calls
+
+    def __getattr__(self, name):
+        method = getattr(self._collection, name)
+
+        def record(*args, **kwargs):
+            self._calls.append((name, kwargs.get("where"), tuple(kwargs.get("include") or ())))
+            return method(*args, **kwargs)
+
+        return record
+
+
+def test_a_search_asks_chroma_by_id_never_by_a_metadata_scan(settings: Settings) -> None:
+    """A metadata filter's cost grows with the collection (250 ms at 100,000 papers); lookups by id do not. So a
+    search is one nearest-neighbour query for ids and scores, then lookups by id: BM25's chunks, the top papers'
+    first chunks, their sentence vectors."""
+    retriever = Retriever(settings)
+    calls: list = []
+    retriever.store.collection = Recording(retriever.store.collection, calls)
+    retriever.store.sentences = Recording(retriever.store.sentences, calls)
+    hits = retriever.search("riemann zeta function zeros")
+    assert hits[0].paper_id == "zeta" and hits[0].abstract.startswith("We study") and hits[0].evidence
+    names = [name for name, _, _ in calls]
+    assert names[0] == "query" and set(names[1:]) == {"get"} and len(names) <= 4  # BM25's lookup when it adds any
+    assert all(where is None for _, where, _ in calls)
+    assert calls[0][2] == ("distances",)  # no metadata with the neighbours
+
+
+def test_a_filter_applies_to_both_sides_and_is_the_only_where(settings: Settings) -> None:
+    retriever = Retriever(settings)
+    calls: list = []
+    retriever.store.collection = Recording(retriever.store.collection, calls)
+    only_zeta = {"paper_id": "zeta"}
+    hits = retriever.search("convolution kernels riemann zeta robots", where=only_zeta)
+    assert [h.paper_id for h in hits] == ["zeta"]
+    assert [where for _, where, _ in calls if where is not None] == [only_zeta] * (len(calls) - 1)  # all but firsts
