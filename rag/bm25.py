@@ -46,16 +46,23 @@ class BM25Index:
         return cls(list(ids), retriever, fingerprint(ids))
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Up to `k` (chunk id, score) pairs with a positive score, best first."""
+        """Up to `k` (chunk id, score) pairs with a positive score, best first (ties by position).
+
+        The top `k` are selected among the chunks that hold a query term only: bm25s's own `retrieve` partitions
+        the whole score array, mostly zeros, which costs 90 ms at 550,000 chunks where scoring costs 1 ms."""
         import bm25s
+        import numpy as np
 
         if not self.ids:
             return []
         tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
         if not tokens[0]:
             return []
-        docs, scores = self.retriever.retrieve(tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1)
-        return [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
+        scores = self.retriever.get_scores(tokens[0])
+        found = np.flatnonzero(scores > 0)
+        if len(found) > k:
+            found = found[np.argpartition(-scores[found], k - 1)[:k]]
+        return [(self.ids[d], float(scores[d])) for d in sorted(found.tolist(), key=lambda d: (-scores[d], d))]
 
     def save(self, folder: Path, collection: str) -> None:
         """Write to a new folder, then atomically point `<collection>.json` at it; old folders are removed."""
