@@ -6,7 +6,9 @@ A sentence's support by a source is `max(cos, (cos + lex) / 2)`, where `cos` is 
 share of the sentence's content words (lower-cased, stop words removed, crude suffix stripping) found in the
 source. A citation stands when its support reaches `support_threshold`. A sentence whose citations all fail, or
 that has none, gets the best-supporting other source attached when that one reaches the threshold; otherwise it
-is marked unsupported. Facts are held to the letter (`rag.facts`): every number (with its unit) and every name
+is marked unsupported. A sentence whose cited sources pass only loosely while another source supports it far
+better (by `reattribute_margin`: the sentence was written from that one) is moved to that source, so each claim
+points to the paper it came from. Facts are held to the letter (`rag.facts`): every number (with its unit) and every name
 in the sentence must appear in a source that backs it, so "1.5 GB" where the abstract says "100KB" fails even
 when the words match. Limits: similarity is not entailment, so a sentence that negates a source's claim in its
 own words can still pass; and a correct paraphrase in other words can fail.
@@ -139,7 +141,9 @@ class SupportScorer:
         return out
 
 
-def check_answer(text: str, scorer: SupportScorer, threshold: float, facts: bool = True) -> list[CheckedSentence]:
+def check_answer(
+    text: str, scorer: SupportScorer, threshold: float, facts: bool = True, reattribute_margin: float = 0.25
+) -> list[CheckedSentence]:
     """Verify every sentence's citations (and, with `facts`, its numbers and names); fix what can be fixed, flag
     what cannot."""
     k = len(scorer.texts)
@@ -165,8 +169,12 @@ def check_answer(text: str, scorer: SupportScorer, threshold: float, facts: bool
                 result.notes.append(f"dropped [{n}]: {', '.join(missing[n])} not in that source")
             else:
                 backing.append(n)
+        best = max((i + 1 for i in range(k) if not missing[i + 1]), key=lambda n: scores[n - 1], default=None)
+        if backing and best is not None and best not in backing:
+            if scores[best - 1] - max(scores[n - 1] for n in backing) >= reattribute_margin:
+                result.notes.append(f"moved to [{best}]: it supports this sentence far better than [{backing[0]}]")
+                backing = [best]
         if not backing and scores:
-            best = max((i + 1 for i in range(k) if not missing[i + 1]), key=lambda n: scores[n - 1], default=None)
             if best is not None and scores[best - 1] >= threshold:
                 backing = [best]
                 result.notes.append(f"added [{best}]: it supports this sentence")

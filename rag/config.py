@@ -88,6 +88,7 @@ class AnswerSettings:
 
     max_question_chars: int = 2000
     support_threshold: float = 0.5  # support score a cited source must reach for a sentence to count as backed
+    reattribute_margin: float = 0.25  # a citation moves to a source that supports its sentence this much better
     history_turns: int = 3  # earlier turns used to resolve follow-ups
     check_facts: bool = True  # numbers and names of a sentence must appear in a source it cites
     relevance_floor: float = 0.2  # a generated answer this far from the question (cosine) is not about it

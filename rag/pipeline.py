@@ -176,9 +176,8 @@ class Pipeline:
         kept, signals.refused = strip_refusal(answer.raw_answer)
         if kept:
             scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources], vectors)
-            answer.sentences = check_answer(
-                kept, scorer, self.settings.answer.support_threshold, self.settings.answer.check_facts
-            )
+            a = self.settings.answer
+            answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
         supported = [s.text for s in answer.sentences if s.supported]
         signals.supported = len(supported)
         if supported:

@@ -73,3 +73,36 @@ def test_unsupported_claim_is_flagged(scorer: SupportScorer) -> None:
     [s] = check_answer("The French revolution began in 1789 in Paris [1].", scorer, 0.5)
     assert not s.supported and s.citations == []
     assert s.support < 0.5
+
+
+class FixedScorer:
+    """Support scores set by the test: what `SupportScorer` would say of every sentence, per source."""
+
+    def __init__(self, supports: list[float], abstracts: list[str] | None = None):
+        self.titles = [f"Paper {i}" for i in range(1, len(supports) + 1)]
+        self.texts = [f"{t} {a}" for t, a in zip(self.titles, abstracts or ["abstract"] * len(supports))]
+        self.supports = supports
+
+    def scores(self, sentence: str) -> list[tuple[float, str]]:
+        return [(s, f"best sentence of {t}") for s, t in zip(self.supports, self.titles)]
+
+
+@pytest.mark.parametrize(
+    ("supports", "cited", "expected"),
+    [
+        ([0.91, 0.53, 0.40], "[2]", [1]),  # written from [1], cited [2], which passes only loosely: moved
+        ([0.70, 0.60, 0.40], "[2]", [2]),  # [1] is better, but not by the margin: the model's choice stands
+        ([0.91, 0.53, 0.40], "[1][2]", [1, 2]),  # the best source is among those cited: nothing moves
+        ([0.91, 0.40, 0.53], "[2][3]", [1]),  # [2] fails, [3] passes loosely, [1] wrote it
+    ],
+)
+def test_a_claim_points_to_the_paper_it_came_from(supports: list[float], cited: str, expected: list[int]) -> None:
+    [sentence] = check_answer(f"The abstract says so {cited}.", FixedScorer(supports), threshold=0.5)
+    assert sentence.supported and sentence.citations == expected
+    assert any(note.startswith("moved to [1]") for note in sentence.notes) == (expected == [1])
+
+
+def test_a_far_better_source_without_the_sentences_number_takes_nothing() -> None:
+    scorer = FixedScorer([0.95, 0.55], ["It trains few weights.", "It trains 3% of the weights."])
+    [sentence] = check_answer("It trains 3% of the weights [2].", scorer, threshold=0.5)
+    assert sentence.citations == [2]  # only [2] holds "3%"
