@@ -8,10 +8,10 @@ source. A citation stands when its support reaches `support_threshold`. A senten
 that has none, gets the best-supporting other source attached when that one reaches the threshold; otherwise it
 is marked unsupported. A sentence whose cited sources pass only loosely while another source supports it far
 better (by `reattribute_margin`: the sentence was written from that one) is moved to that source, so each claim
-points to the paper it came from. Facts are held to the letter (`rag.facts`): every number (with its unit) and every name
-in the sentence must appear in a source that backs it, so "1.5 GB" where the abstract says "100KB" fails even
-when the words match. Limits: similarity is not entailment, so a sentence that negates a source's claim in its
-own words can still pass; and a correct paraphrase in other words can fail.
+points to the paper it came from. Facts are held to the letter (`rag.facts`): every number (with its unit) and
+every name in the sentence must appear in a source that backs it, so "1.5 GB" where the abstract says "100KB"
+fails even when the words match. Limits: similarity is not entailment, so a sentence that negates a source's
+claim in its own words can still pass; and a correct paraphrase in other words can fail.
 """
 
 from __future__ import annotations
@@ -170,10 +170,12 @@ def check_answer(
             else:
                 backing.append(n)
         best = max((i + 1 for i in range(k) if not missing[i + 1]), key=lambda n: scores[n - 1], default=None)
-        if backing and best is not None and best not in backing:
-            if scores[best - 1] - max(scores[n - 1] for n in backing) >= reattribute_margin:
-                result.notes.append(f"moved to [{best}]: it supports this sentence far better than [{backing[0]}]")
-                backing = [best]
+        far_better = (
+            best is not None and scores[best - 1] - max(scores[n - 1] for n in backing or [best]) >= reattribute_margin
+        )
+        if backing and best not in backing and far_better:
+            result.notes.append(f"moved to [{best}]: it supports this sentence far better than [{backing[0]}]")
+            backing = [best]
         if not backing and scores:
             if best is not None and scores[best - 1] >= threshold:
                 backing = [best]
