@@ -35,7 +35,7 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
     store = retriever.store
     if level == "chunk":
         pairs = list(store.documents())
-        owners = [cid.rsplit("#", 2)[0] for cid, _ in pairs]
+        owners = [parse_chunk_id(cid)[0] for cid, _ in pairs]
         texts = [text for _, text in pairs]
     else:
         metas = list(store.first_chunks())

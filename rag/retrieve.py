@@ -104,10 +104,11 @@ class Retriever:
         }
         top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
         chunks = {pid: [cid for cid, p in papers_of.items() if p == pid] for pid in top}
-        firsts = self.store.first_chunks_of([parse_chunk_id(chunks[pid][0])[1] for pid in top])
+        versions = {pid: parse_chunk_id(chunks[pid][0])[1] for pid in top}  # that of the paper's best chunk
+        firsts = self.store.first_chunks_of(list(versions.values()))
         hits = []
         for pid in top:
-            meta = firsts.get(parse_chunk_id(chunks[pid][0])[1])
+            meta = firsts.get(versions[pid])
             if meta is None:  # that version was deleted since the search (a concurrent ingest replaced it)
                 continue
             hits.append(

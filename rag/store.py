@@ -23,7 +23,7 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, IndexStateError
-from rag.metadata import chunk_id, chunk_metadata, listing_metadata, sentence_id, version_id
+from rag.metadata import chunk_id, chunk_metadata, listing_metadata, parse_chunk_id, sentence_id, version_id
 from rag.records import Chunk, Paper
 
 PAGE = 5000
@@ -170,7 +170,7 @@ class ChunkStore:
         if not versions:
             return {}
         got = self.collection.get(ids=[f"{v}#0" for v in versions], include=["metadatas"])
-        return {cid.rsplit("#", 1)[0]: meta for cid, meta in zip(got["ids"], got["metadatas"])}
+        return {parse_chunk_id(cid)[1]: meta for cid, meta in zip(got["ids"], got["metadatas"])}
 
     def scan(self) -> list[StoredChunk]:
         """Every stored chunk's bookkeeping metadata."""
