@@ -14,7 +14,8 @@ from rag.errors import InputError
 # Each answering lever of issue 9, switched off (settings overrides).
 ABLATIONS: dict[str, dict[str, object]] = {
     "decision": {"answer__pipeline_decides": False, "answer__extractive": False},  # the model's refusal is final
-    "budget": {"retrieval__adaptive_budget": False},  # 150 words spread over all sources
+    "budget": {"retrieval__adaptive_budget": False},  # 120 words spread over all sources
+    "cover": {"retrieval__cover_names": False},  # no extra search for a named paper the ranking missed
     "prompt": {"answer__prompt": "plain"},  # the earlier prompt: no fixed prefix, no worked example
     "extractive": {"answer__extractive": False},  # abstain instead of quoting evidence
     "facts": {"answer__check_facts": False},  # numbers and names not checked

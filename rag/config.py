@@ -63,6 +63,7 @@ class RetrievalSettings:
     lead_words: int = 130  # evidence words for a clear leader (its whole abstract when it fits)
     lead_margin: float = 0.06  # dense lead over the runner-up that makes a paper the clear leader
     adaptive_budget: bool = True  # off: every source shares `prompt_words`, best sentences first
+    cover_names: bool = True  # a paper for each name the question asks about that no hit mentions (comparisons)
     stored_sentences: bool = True  # off: embed the sources' sentences on every question (the earlier path)
 
 

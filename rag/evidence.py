@@ -6,7 +6,8 @@ numbers; and sentences that name the paper's contribution ("we propose X"), whic
 for. The budget adapts: when one paper clearly leads (both retrievers rank it first, or its dense score leads by
 a margin) it gets most of the words, up to its whole abstract, and the others their best sentence; when several
 papers are close, or the question names things found in different papers (a comparison), the words are spread
-over them, best sentences first.
+over them, best sentences first. In a comparison (two or more sources hold things the question names) each named
+paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their best sentence.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.citations import content_words
-from rag.facts import mentions, names, numbers
+from rag.facts import mentions, numbers, phrases
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -28,6 +29,7 @@ QUANTITY = re.compile(
 CONTRIBUTION = re.compile(
     r"\b(we (propose|introduce|present|develop|call|name|design)|(called|named|dubbed|termed)\b)", re.IGNORECASE
 )
+LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
 NUMBER_WEIGHT = 0.10  # a sentence with a number gains this much when the question asks for a quantity
 CONTRIBUTION_WEIGHT = 0.05  # a sentence that names the paper's contribution ("we propose X") gains this much
@@ -108,7 +110,7 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
     if len(sources) < 2:
         return bool(sources)
     lead, rest = sources[0], sources[1:]
-    for name in names(question):  # something the leader never mentions but another source does: compare
+    for name in phrases(question):  # something the leader never mentions but another source does: compare
         if not mentions(f"{lead.title} {lead.abstract}", name) and any(
             mentions(f"{s.title} {s.abstract}", name) for s in rest
         ):
@@ -139,17 +141,39 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
                 chosen[lead.n].append(sentence)
                 used += size
     else:
-        asked = names(question)  # beyond each source's best sentence, the words go to the papers the question names
-        named = [s for s in sources if any(mentions(f"{s.title} {s.abstract}", name) for name in asked)]
-        for depth in range(max((len(r) for r in ranked.values()), default=0)):
-            for s in sources if depth == 0 or not named else named:
-                if depth < len(ranked[s.n]):
-                    sentence = ranked[s.n][depth]
+        asked = phrases(question)  # beyond each source's best sentence, the words go to the papers the question names
+        holders = {name: [s for s in sources if mentions(f"{s.title} {s.abstract}", name)] for name in asked}
+        named = [s for s in sources if any(s in found for found in holders.values())]
+        if comparison(holders):  # each named paper gets an equal share, what it proposes first
+            share = budget.lead_words / len(named)
+            for s in sources:
+                mine = [name for name in asked if s in holders[name]]
+                order = [e for e in ranked[s.n] if not LINK.search(e.text)] if mine else []
+                order.sort(key=lambda e: (not CONTRIBUTION.search(e.text), not any(mentions(e.text, m) for m in mine)))
+                spent = 0
+                for sentence in order or ranked[s.n][:1]:
                     size = len(sentence.text.split())
-                    if depth == 0 or used + size <= budget.spread_words:
+                    if not chosen[s.n] or spent + size <= share:
                         chosen[s.n].append(sentence)
-                        used += size
+                        spent += size
+        else:
+            for depth in range(max((len(r) for r in ranked.values()), default=0)):
+                for s in sources if depth == 0 or not named else named:
+                    if depth < len(ranked[s.n]):
+                        sentence = ranked[s.n][depth]
+                        size = len(sentence.text.split())
+                        if depth == 0 or used + size <= budget.spread_words:
+                            chosen[s.n].append(sentence)
+                            used += size
     return {n: sorted(items, key=lambda e: e.start) for n, items in chosen.items()}
+
+
+def comparison(holders: dict[str, list]) -> bool:
+    """Whether the question compares: it names two or more things found in the sources, and no one source holds
+    them all ("Compare MUVERA and NV-Embed", not "Does Stable-SPAM beat Adam?" where the Stable-SPAM paper
+    mentions Adam too)."""
+    found = [set(id(s) for s in h) for h in holders.values() if h]
+    return len(found) >= 2 and not set.intersection(*found)
 
 
 def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> list[tuple[int, Scored, float]]:

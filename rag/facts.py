@@ -83,6 +83,38 @@ def names(text: str, capitalised: bool = True) -> list[str]:
     return out
 
 
+def phrases(text: str) -> list[str]:
+    """Names with the names that directly follow them joined into one ("the Block Transformer" is one thing to
+    look for, not "Block" and "Transformer").
+
+    >>> phrases("Compare the Combiner and the Block Transformer on Long Range Arena.")
+    ['Combiner', 'Block Transformer', 'Long Range Arena']
+    """
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", MARKERS.sub(" ", text)):
+        run: list[str] = []
+        end = -1
+        for i, match in enumerate(TOKEN.finditer(sentence)):
+            token = match.group(0).rstrip(".'")
+            token = token[:-2] if token.endswith("'s") else token
+            if not is_name(token, first=i == 0):
+                run, end = _flush(run, out), -1
+                continue
+            if run and sentence[end : match.start()] != " ":
+                run = _flush(run, out)
+            run.append(token)
+            end = match.start() + len(token)
+        _flush(run, out)
+    return out
+
+
+def _flush(run: list[str], out: list[str]) -> list[str]:
+    phrase = " ".join(run)
+    if phrase and phrase not in out:
+        out.append(phrase)
+    return []
+
+
 def squash(text: str) -> str:
     """Lower-case with hyphens, dots, backslashes and apostrophes removed, for forgiving matching."""
     return re.sub(r"[\-.\\'’]", "", text.lower())

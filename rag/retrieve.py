@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 
+from rag import facts
 from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
@@ -67,6 +68,8 @@ class Retriever:
         """`search`, plus the vectors of the papers' sentences by text, for the citation check to reuse."""
         qvec = self.embedder.embed([query])[0]  # per call: the retriever is shared by concurrent requests
         hits = self.rank(query, k or self.settings.retrieval.k, mode, where, qvec=qvec)
+        if self.settings.retrieval.cover_names and mode != "dense":
+            hits = self.cover_names(query, hits, where)
         vectors = self.sentence_vectors(hits)
         self._attach_evidence(qvec, hits, vectors)
         return hits, vectors
@@ -132,6 +135,39 @@ class Retriever:
                     content_hash=str(meta.get("content_hash") or ""),
                 )
             )
+        return hits
+
+    def cover_names(self, query: str, hits: list[Source], where: dict | None = None) -> list[Source]:
+        """Make room for each thing the question names ("Compare the Combiner and the Block Transformer") that no
+        hit mentions: BM25 searches that name alone, and its best paper that mentions it replaces the lowest hit
+        that is not the only one mentioning another asked name. A comparison then has every paper it asks about."""
+        asked = facts.phrases(query)
+        if len(hits) < 2 or not asked:
+            return hits
+        text = {h.paper_id: f"{h.title} {h.abstract}" for h in hits}
+        for name in asked:
+            if any(facts.mentions(t, name) for t in text.values()):
+                continue
+            found = next(
+                (s for s in self.rank(name, 3, "bm25", where) if facts.mentions(f"{s.title} {s.abstract}", name)),
+                None,
+            )
+            if found is None or found.paper_id in text:
+                continue
+            needed = {
+                h.paper_id
+                for other in asked
+                if len(holders := [h for h in hits if facts.mentions(text[h.paper_id], other)]) == 1
+                for h in holders
+            }
+            spare = [i for i, h in enumerate(hits) if h.paper_id not in needed]
+            if not spare:
+                continue
+            del text[hits[spare[-1]].paper_id]
+            hits[spare[-1]] = found
+            text[found.paper_id] = f"{found.title} {found.abstract}"
+        for n, hit in enumerate(hits, 1):
+            hit.n = n
         return hits
 
     @staticmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.evidence import Budget, asks_quantity, best_sentences, choose, clear_leader
+from rag.evidence import Budget, asks_quantity, best_sentences, choose, clear_leader, comparison
 from rag.results import Evidence, Source
 
 
@@ -49,6 +49,41 @@ def test_a_comparison_spends_the_words_on_the_papers_it_names() -> None:
     other = source(3, [0.6, 0.5, 0.4], 0.68, 7.0, ["Dense retrieval is common.", "Survey.", "More."])
     chosen = choose("Compare MUVERA and NV-Embed.", [lead, named, other], Budget(100, 100, 0.06))
     assert [len(chosen[n]) for n in (1, 2, 3)] == [3, 3, 1]
+
+
+def test_a_comparison_shares_the_words_equally_and_gives_what_each_paper_proposes() -> None:
+    long_best = "MUVERA reaches " + "very " * 40 + "good recall."  # 44 words, the best match for the question
+    lead = source(1, [0.9, 0.5, 0.4], 0.70, 9.0, [long_best, "We introduce MUVERA with FDEs.", "MUVERA is fast."])
+    named = source(2, [0.6, 0.3, 0.2], 0.69, 8.0, ["NV-Embed ranks first.", "We propose latent attention.", "Ok."])
+    other = source(3, [0.7, 0.6], 0.68, 7.0, ["Dense retrieval is common.", "Surveys help."])
+    chosen = choose("Compare MUVERA and NV-Embed.", [lead, named, other], Budget(100, 20, 0.06))
+    assert [e.text for e in chosen[1]] == ["We introduce MUVERA with FDEs.", "MUVERA is fast."]  # 10 words each
+    assert [e.text for e in chosen[2]] == ["NV-Embed ranks first.", "We propose latent attention.", "Ok."]
+    assert [e.text for e in chosen[3]] == ["Dense retrieval is common."]
+
+
+def test_a_comparison_leaves_out_code_links() -> None:
+    texts = ["We propose ULSAM.", "Code is at https://github.com/x/ulsam.", "ULSAM is small."]
+    ulsam = source(1, [0.5, 0.9, 0.4], 0.70, 9.0, texts)
+    halo = source(2, [0.5, 0.4], 0.69, 8.0, ["We develop HaloNets.", "HaloNets are accurate."])
+    chosen = choose("How do ULSAM and HaloNets use attention?", [ulsam, halo], Budget(100, 100, 0.06))
+    assert [e.text for e in chosen[1]] == ["We propose ULSAM.", "ULSAM is small."]
+
+
+def test_a_name_of_several_words_is_compared_as_one() -> None:
+    """'Transformer' alone is in both papers; 'the Block Transformer' is in one, so the question compares."""
+    combiner = source(1, [0.5], 0.80, 9.0, ["Combiner splits attention into blocks in a full attention Transformer."])
+    block = source(2, [0.5], 0.60, 5.0, ["The Block Transformer caches less."])
+    question = "Compare the Combiner and the Block Transformer."
+    assert not clear_leader([combiner, block], margin=0.06, question=question)
+
+
+def test_two_names_that_one_paper_holds_together_are_no_comparison() -> None:
+    spam = source(1, [0.5], 0.8, 9.0, ["Stable-SPAM trains in 4-bit better than Adam."])
+    outliers = source(2, [0.5], 0.6, 5.0, ["A case study of Adam versus SGD."])
+    assert not comparison({"Stable-SPAM": [spam], "Adam": [spam, outliers]})
+    assert comparison({"Stable-SPAM": [spam], "SGD": [outliers]})
+    assert not comparison({"Stable-SPAM": [spam], "Perceiver": []})
 
 
 def test_sentences_with_the_question_terms_and_asked_numbers_rank_higher() -> None:

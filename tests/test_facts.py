@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.facts import mentions, names, numbers, unknown_names, unsupported_facts
+from rag.facts import mentions, names, numbers, phrases, unknown_names, unsupported_facts
 
 ABSTRACT = (
     "We compress LLaVA-13B weights to 4-bit. Memory drops by 2.78x and generation is 1.44x faster, "
@@ -40,6 +40,15 @@ def test_names_in_questions_skip_the_first_word_and_question_words() -> None:
     assert names("What does the AlphaFold 3 paper report about Tokyo?") == ["AlphaFold", "Tokyo"]
     assert names("Which optimizer beats Adam on LLaMA?") == ["Adam", "LLaMA"]
     assert names("How do transformers scale?") == []
+
+
+def test_adjacent_names_are_one_phrase_to_look_for() -> None:
+    assert phrases("Compare how the Combiner and the Block Transformer reduce the cost of attention.") == [
+        "Combiner",
+        "Block Transformer",
+    ]
+    assert phrases("Does Kuaishou's HoME beat MMoE?") == ["Kuaishou", "HoME", "MMoE"]  # a possessive ends a phrase
+    assert phrases("How do transformers scale?") == []
 
 
 def test_mentions_forgives_case_hyphens_and_plurals() -> None:

@@ -130,3 +130,44 @@ def test_a_filter_applies_to_both_sides_and_is_the_only_where(settings: Settings
     hits = retriever.search("convolution kernels riemann zeta robots", where=only_zeta)
     assert [h.paper_id for h in hits] == ["zeta"]
     assert [where for _, where, _ in calls if where is not None] == [only_zeta] * (len(calls) - 1)  # all but firsts
+
+
+ATTENTION = [
+    {"id": "combiner", "title": "Combiner: full attention at low cost",
+     "abstract": "We propose Combiner: it reduces the cost of attention in a transformer, full attention per head."},
+    {"id": "block", "title": "Global-to-local language modeling",
+     "abstract": "The Block Transformer isolates global modeling in lower layers to shrink the KV cache."},
+] + [
+    {"id": f"linear-{i}", "title": f"Reducing the cost of attention, part {i}",
+     "abstract": f"Kernel {i} reduces the cost of attention in a transformer: how to reduce attention cost."}
+    for i in range(6)
+]  # fmt: skip
+
+
+def attention_settings(tmp_path: Path, **retrieval: object) -> Settings:
+    source = tmp_path / "attention.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in ATTENTION))
+    s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, **retrieval))
+    ingest([source], s, progress=False)
+    return s
+
+
+def test_a_comparison_gets_a_paper_for_each_thing_it_names(tmp_path: Path) -> None:
+    question = "Compare how the Combiner and the Block Transformer reduce the cost of attention."
+    retriever = Retriever(attention_settings(tmp_path))
+    assert "block" not in [h.paper_id for h in retriever.rank(question, 2)]  # the fused ranking alone misses it
+    hits = retriever.search(question, 2)
+    assert sorted(h.paper_id for h in hits) == ["block", "combiner"]
+    assert [h.n for h in hits] == [1, 2] and all(h.evidence for h in hits)
+
+
+def test_names_no_paper_mentions_change_nothing(tmp_path: Path) -> None:
+    retriever = Retriever(attention_settings(tmp_path))
+    question = "How does the Perceiver reduce the cost of attention?"
+    assert [h.paper_id for h in retriever.search(question, 2)] == [h.paper_id for h in retriever.rank(question, 2)]
+
+
+def test_the_name_cover_can_be_switched_off(tmp_path: Path) -> None:
+    retriever = Retriever(attention_settings(tmp_path, cover_names=False))
+    question = "Compare how the Combiner and the Block Transformer reduce the cost of attention."
+    assert "block" not in [h.paper_id for h in retriever.search(question, 2)]
