@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.citations import content_words
-from rag.facts import mentions, numbers, phrases
+from rag.facts import holders, mentions, numbers, phrases
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -142,12 +142,12 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
                 used += size
     else:
         asked = phrases(question)  # beyond each source's best sentence, the words go to the papers the question names
-        holders = {name: [s for s in sources if mentions(f"{s.title} {s.abstract}", name)] for name in asked}
-        named = [s for s in sources if any(s in found for found in holders.values())]
-        if comparison(holders):  # each named paper gets an equal share, what it proposes first
+        held = holders(asked, [f"{s.title} {s.abstract}" for s in sources])
+        named = [s for i, s in enumerate(sources) if any(i in found for found in held.values())]
+        if comparison(held):  # each named paper gets an equal share, what it proposes first
             share = budget.lead_words / len(named)
-            for s in sources:
-                mine = [name for name in asked if s in holders[name]]
+            for i, s in enumerate(sources):
+                mine = [name for name in asked if i in held[name]]
                 order = [e for e in ranked[s.n] if not LINK.search(e.text)] if mine else []
                 order.sort(key=lambda e: (not CONTRIBUTION.search(e.text), not any(mentions(e.text, m) for m in mine)))
                 spent = 0
@@ -168,11 +168,11 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
     return {n: sorted(items, key=lambda e: e.start) for n, items in chosen.items()}
 
 
-def comparison(holders: dict[str, list]) -> bool:
-    """Whether the question compares: it names two or more things found in the sources, and no one source holds
-    them all ("Compare MUVERA and NV-Embed", not "Does Stable-SPAM beat Adam?" where the Stable-SPAM paper
-    mentions Adam too)."""
-    found = [set(id(s) for s in h) for h in holders.values() if h]
+def comparison(held: dict[str, list[int]]) -> bool:
+    """Whether the question compares, given which sources hold each name it asks about (`rag.facts.holders`): it
+    names two or more things found in the sources, and no one source holds them all ("Compare MUVERA and
+    NV-Embed", not "Does Stable-SPAM beat Adam?" where the Stable-SPAM paper mentions Adam too)."""
+    found = [set(sources) for sources in held.values() if sources]
     return len(found) >= 2 and not set.intersection(*found)
 
 

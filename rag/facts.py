@@ -8,6 +8,7 @@ tells whether a question asks about something the retrieved sources never mentio
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 UNITS = {
@@ -63,6 +64,19 @@ def is_name(token: str, first: bool = False) -> bool:
     return token[0].isupper() and not first and token.lower() not in COMMON
 
 
+def _tokens(text: str) -> Iterator[tuple[str, bool, bool]]:
+    """Every word of `text` as (token, whether it starts its sentence, whether it follows the previous token after
+    exactly one space); trailing dots and apostrophes and a possessive 's are stripped, citation markers skipped."""
+    for sentence in re.split(r"(?<=[.!?])\s+", MARKERS.sub(" ", text)):
+        end = None
+        for i, match in enumerate(TOKEN.finditer(sentence)):
+            token = match.group(0).rstrip(".'")
+            if token.endswith("'s"):
+                token = token[:-2]
+            yield token, i == 0, end is not None and sentence[end : match.start()] == " "
+            end = match.start() + len(token)
+
+
 def names(text: str, capitalised: bool = True) -> list[str]:
     """Names in `text` (sentence-initial words and common question words are not names).
 
@@ -72,14 +86,10 @@ def names(text: str, capitalised: bool = True) -> list[str]:
     []
     """
     out = []
-    for sentence in re.split(r"(?<=[.!?])\s+", MARKERS.sub(" ", text)):
-        for i, match in enumerate(TOKEN.finditer(sentence)):
-            token = match.group(0).rstrip(".'")
-            if token.endswith("'s"):
-                token = token[:-2]
-            strong = sum(c.isupper() for c in token) >= 2 or any(c.isdigit() for c in token)
-            if is_name(token, first=i == 0) and (capitalised or strong) and token not in out:
-                out.append(token)
+    for token, first, _ in _tokens(text):
+        strong = sum(c.isupper() for c in token) >= 2 or any(c.isdigit() for c in token)
+        if is_name(token, first) and (capitalised or strong) and token not in out:
+            out.append(token)
     return out
 
 
@@ -90,29 +100,26 @@ def phrases(text: str) -> list[str]:
     >>> phrases("Compare the Combiner and the Block Transformer on Long Range Arena.")
     ['Combiner', 'Block Transformer', 'Long Range Arena']
     """
-    out: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", MARKERS.sub(" ", text)):
-        run: list[str] = []
-        end = -1
-        for i, match in enumerate(TOKEN.finditer(sentence)):
-            token = match.group(0).rstrip(".'")
-            token = token[:-2] if token.endswith("'s") else token
-            if not is_name(token, first=i == 0):
-                run, end = _flush(run, out), -1
-                continue
-            if run and sentence[end : match.start()] != " ":
-                run = _flush(run, out)
-            run.append(token)
-            end = match.start() + len(token)
-        _flush(run, out)
-    return out
+    runs: list[list[str]] = []
+    after_name = False  # the previous token was a name
+    for token, first, joined in _tokens(text):
+        if not is_name(token, first):
+            after_name = False
+        elif after_name and joined:
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+            after_name = True
+    return list(dict.fromkeys(" ".join(run) for run in runs))
 
 
-def _flush(run: list[str], out: list[str]) -> list[str]:
-    phrase = " ".join(run)
-    if phrase and phrase not in out:
-        out.append(phrase)
-    return []
+def holders(asked: list[str], texts: list[str]) -> dict[str, list[int]]:
+    """For each asked name, the positions of the texts that mention it.
+
+    >>> holders(["MUVERA", "Adam"], ["MUVERA beats Adam", "Adam is old"])
+    {'MUVERA': [0], 'Adam': [0, 1]}
+    """
+    return {name: [i for i, text in enumerate(texts) if mentions(text, name)] for name in asked}
 
 
 def squash(text: str) -> str:

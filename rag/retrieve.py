@@ -142,30 +142,20 @@ class Retriever:
         hit mentions: BM25 searches that name alone, and its best paper that mentions it replaces the lowest hit
         that is not the only one mentioning another asked name. A comparison then has every paper it asks about."""
         asked = facts.phrases(query)
-        if len(hits) < 2 or not asked:
-            return hits
-        text = {h.paper_id: f"{h.title} {h.abstract}" for h in hits}
         for name in asked:
-            if any(facts.mentions(t, name) for t in text.values()):
+            held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])
+            if held[name] or len(hits) < 2:
                 continue
             found = next(
                 (s for s in self.rank(name, 3, "bm25", where) if facts.mentions(f"{s.title} {s.abstract}", name)),
                 None,
             )
-            if found is None or found.paper_id in text:
+            if found is None or found.paper_id in {h.paper_id for h in hits}:
                 continue
-            needed = {
-                h.paper_id
-                for other in asked
-                if len(holders := [h for h in hits if facts.mentions(text[h.paper_id], other)]) == 1
-                for h in holders
-            }
-            spare = [i for i, h in enumerate(hits) if h.paper_id not in needed]
-            if not spare:
-                continue
-            del text[hits[spare[-1]].paper_id]
-            hits[spare[-1]] = found
-            text[found.paper_id] = f"{found.title} {found.abstract}"
+            only_holders = {positions[0] for positions in held.values() if len(positions) == 1}
+            spare = [i for i in range(len(hits)) if i not in only_holders]
+            if spare:
+                hits[spare[-1]] = found
         for n, hit in enumerate(hits, 1):
             hit.n = n
         return hits

@@ -79,8 +79,7 @@ def test_a_name_of_several_words_is_compared_as_one() -> None:
 
 
 def test_two_names_that_one_paper_holds_together_are_no_comparison() -> None:
-    spam = source(1, [0.5], 0.8, 9.0, ["Stable-SPAM trains in 4-bit better than Adam."])
-    outliers = source(2, [0.5], 0.6, 5.0, ["A case study of Adam versus SGD."])
+    spam, outliers = 0, 1  # "Stable-SPAM trains in 4-bit better than Adam.", "A case study of Adam versus SGD."
     assert not comparison({"Stable-SPAM": [spam], "Adam": [spam, outliers]})
     assert comparison({"Stable-SPAM": [spam], "SGD": [outliers]})
     assert not comparison({"Stable-SPAM": [spam], "Perceiver": []})
