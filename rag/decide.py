@@ -8,7 +8,10 @@ After the LLM: keep its answer when at least one sentence survives the citation 
 is about the question: similar to it (cosine), adding something it did not already say (new content words), and
 stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
 the question when they match well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one
-input: it triggers the quote path, never an abstention by itself when the evidence is good.
+input: it triggers the quote path, never an abstention by itself when the evidence is good. An answer to
+"which method..." or "is there a model that..." that names nothing the question did not say gives way to the
+quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the name
+test cannot see, so it never causes an abstention alone).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the generated answer only restates the question"
     elif signals.wants_number and not signals.has_number:
         why = "the question asks for a number and the verified answer gives none"
+    elif signals.wants_name and not signals.has_name and rules.extractive and signals.quote >= rules.quote_floor:
+        why = "the question asks which one and the verified answer names none"
     else:
         return GENERATED, ""
     if rules.extractive and signals.quote >= rules.quote_floor:

@@ -13,12 +13,12 @@ paper gets an equal share of the lead budget, its "we propose" sentences first, 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from rag.citations import content_words
-from rag.facts import holders, mentions, numbers, phrases
+from rag.facts import holders, mentions, names, numbers, phrases
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -28,6 +28,10 @@ QUANTITY = re.compile(
 )
 CONTRIBUTION = re.compile(
     r"\b(we (propose|introduce|present|develop|call|name|design)|(called|named|dubbed|termed)\b)", re.IGNORECASE
+)
+ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
+    r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
+    re.IGNORECASE,
 )
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
@@ -179,11 +183,50 @@ def comparison(held: dict[str, list[int]]) -> bool:
 def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> list[tuple[int, Scored, float]]:
     """The sentences that best match the question, as (source number, sentence, relevance), best first.
 
-    A second sentence is kept only when it scores close to the first (within 0.05).
+    A second sentence is kept only when it scores close to the first (within 0.05). When the question asks for a
+    number, or for a name ("which method...", "is there a model that..."), and neither sentence gives one, the
+    second place goes to the best sentence of the first one's abstract that does: the quote should hold the kind
+    of thing asked for, not only the words of the question.
     """
     terms = key_terms(question)
     scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
     if not scored:
         return []
     top = scored[0][2]
-    return [item for item in scored[:most] if item[2] >= top - 0.05]
+    picked = [item for item in scored[:most] if item[2] >= top - 0.05]
+    gives = answer_kind(question)
+    if most > 1 and gives is not None and not any(gives(e.text) for _, e, _ in picked):
+        same = [item for item in scored[1:] if item[0] == picked[0][0] and gives(item[1].text)]
+        picked = picked[:1] + same[:1]
+    return picked
+
+
+def answer_kind(question: str) -> Callable[[str], bool] | None:
+    """A test for sentences that hold what the question asks for: a number, or a name the question does not
+    already say; None when the question asks for neither (a 'how' or 'why' question)."""
+    if asks_quantity(question):
+        return states_number
+    if asks_name(question):
+        return lambda text: names_new(question, text)
+    return None
+
+
+def asks_name(question: str) -> bool:
+    """Whether the question is answered by naming something ("which method...", "is there a model that...").
+
+    >>> asks_name("Which optimizer is stable in 4-bit?"), asks_name("Is there a linear-time transformer?")
+    (True, True)
+    >>> asks_name("How does the warmup speed up training?"), asks_name("How many GPUs, and which ones?")
+    (False, False)
+    """
+    return bool(ASKS_NAME.search(question)) and not asks_quantity(question)
+
+
+def names_new(question: str, text: str) -> bool:
+    """Whether the text names something (an acronym, a model, a capitalised term) the question does not say.
+
+    >>> q = "Which framework describes continual learning in binary networks?"
+    >>> names_new(q, "We cast it as a Franz-Parisi potential."), names_new(q, "Binary networks learn continually.")
+    (True, False)
+    """
+    return any(not mentions(question, name) for name in names(text))

@@ -187,7 +187,9 @@ class Pipeline:
             new_numbers = {n.value for n in facts.numbers(said)} - {n.value for n in facts.numbers(answer.query)}
             signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
             signals.has_number = evidence.states_number(said)
+            signals.has_name = evidence.names_new(answer.query, said)
         signals.wants_number = evidence.asks_quantity(answer.query)
+        signals.wants_name = evidence.asks_name(answer.query)
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:

@@ -73,6 +73,8 @@ class Signals:
     novel: int = 0  # content words and numbers of the supported part that the question did not already say
     wants_number: bool = False  # the question asks for a quantity ...
     has_number: bool = False  # ... and the supported part states one
+    wants_name: bool = False  # the question asks which method, model or work ...
+    has_name: bool = False  # ... and the supported part names one the question did not
     quote: float = 0.0  # how well the best retrieved abstract sentence matches the question (rag.evidence.relevance)
 
 

@@ -119,6 +119,26 @@ def test_a_quantity_question_answered_without_a_number_gets_the_quote(settings: 
     assert answer.mode == decide.EXTRACTIVE and "5 percent" in answer.answer
 
 
+def test_a_which_question_answered_without_a_name_gets_the_quote_that_names_it(settings: Settings) -> None:
+    question = "Which dataset do the molecular property experiments use?"
+    loose = settings.override(answer__relevance_floor=0.0, answer__min_novel=0)
+    vague = Pipeline(loose, llm=ScriptedLLM(["The molecular property experiments use a dataset [1]."])).ask(question)
+    assert vague.signals.supported and vague.signals.wants_name and not vague.signals.has_name
+    assert vague.mode == decide.EXTRACTIVE and "QM9" in vague.answer
+    assert vague.reason.startswith("the question asks which one and the verified answer names none")
+    named = Pipeline(loose, llm=ScriptedLLM(["The experiments use the QM9 dataset [1]."])).ask(question)
+    assert named.signals.has_name and named.mode == decide.GENERATED
+
+
+def test_a_which_answer_without_a_name_is_kept_when_no_quote_is_good_enough(settings: Settings) -> None:
+    strict = settings.override(answer__relevance_floor=0.0, answer__min_novel=0, answer__quote_floor=0.99)
+    answer = Pipeline(strict, llm=ScriptedLLM(["The molecular property experiments use a dataset [1]."])).ask(
+        "Which dataset do the molecular property experiments use?"
+    )
+    assert answer.signals.supported and not answer.signals.has_name
+    assert answer.mode == decide.GENERATED  # lower-case names ("weight decay") escape the test: never abstain on it
+
+
 def test_an_answer_that_only_restates_the_question_is_not_kept(settings: Settings) -> None:
     llm = ScriptedLLM(["Graph networks predict molecular properties [1]."])
     strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
@@ -142,6 +162,8 @@ def test_a_number_is_news_an_answer_that_only_adds_the_asked_number_is_kept(sett
         (decide.Signals(retrieved=True, supported=2, relevance=0.6, novel=5, quote=0.7), decide.GENERATED),
         (decide.Signals(retrieved=True, supported=2, relevance=0.6, novel=1, quote=0.2), decide.ABSTAINED),
         (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_number=True, quote=0.8), decide.EXTRACTIVE),
+        (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_name=True, quote=0.8), decide.EXTRACTIVE),
+        (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_name=True, quote=0.3), decide.GENERATED),
         (decide.Signals(retrieved=True, refused=True, quote=0.7), decide.EXTRACTIVE),
         (decide.Signals(retrieved=True, refused=True, quote=0.2), decide.ABSTAINED),
         (decide.Signals(retrieved=True, supported=0, quote=0.7), decide.EXTRACTIVE),

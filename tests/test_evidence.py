@@ -91,3 +91,35 @@ def test_sentences_with_the_question_terms_and_asked_numbers_rank_higher() -> No
     quote = best_sentences("How much memory does the adapter save?", [only], most=1)
     assert quote[0][1].text == texts[1]
     assert asks_quantity("How much memory does the adapter save?")
+
+
+def test_a_quote_for_a_which_question_names_the_answer() -> None:
+    texts = [
+        "We study continual learning in networks of binary weights.",  # most like the question, names nothing
+        "Continual learning in binary networks is hard to analyse.",
+        "We cast it as a Franz-Parisi potential computation.",  # the asked name, less like the question
+    ]
+    other = source(2, [0.55], 0.5, 3.0, ["Hypernetworks help continual learning at ImageNet scale."])
+    question = "Which statistical physics framework describes continual learning in binary networks?"
+    quote = best_sentences(question, [source(1, [0.80, 0.78, 0.50], 0.7, 8.0, texts), other])
+    assert [(n, e.text) for n, e, _ in quote] == [(1, texts[0]), (1, texts[2])]  # from the same abstract
+
+
+def test_a_quote_for_a_how_much_question_states_a_number() -> None:
+    texts = ["Warmup speeds up diffusion training.", "Warmup makes training faster overall.", "It trains 40x faster."]
+    quote = best_sentences(
+        "How much faster is diffusion training with warmup?", [source(1, [0.9, 0.88, 0.3], 0.7, 8.0, texts)]
+    )
+    assert [e.text for _, e, _ in quote] == [texts[0], texts[2]]
+
+
+def test_a_how_question_keeps_the_two_best_matching_sentences() -> None:
+    texts = [
+        "Warmup speeds up diffusion training.",
+        "Warmup speeds up diffusion training by aligning features.",
+        "We call it ERW.",
+    ]
+    quote = best_sentences(
+        "How does warmup speed up diffusion training?", [source(1, [0.9, 0.88, 0.3], 0.7, 8.0, texts)]
+    )
+    assert [e.text for _, e, _ in quote] == texts[:2]
