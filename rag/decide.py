@@ -54,6 +54,7 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         if not signals.supported:
             return ABSTAINED, "no sentence of the generated answer is supported by the sources"
         return GENERATED, ""
+    quotable = rules.extractive and signals.quote >= rules.quote_floor  # good evidence to quote instead
     if signals.refused:
         why = "the model found no answer in the sources"
     elif not signals.supported:
@@ -64,10 +65,10 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the generated answer only restates the question"
     elif signals.wants_number and not signals.has_number:
         why = "the question asks for a number and the verified answer gives none"
-    elif signals.wants_name and not signals.has_name and rules.extractive and signals.quote >= rules.quote_floor:
+    elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own
         why = "the question asks which one and the verified answer names none"
     else:
         return GENERATED, ""
-    if rules.extractive and signals.quote >= rules.quote_floor:
+    if quotable:
         return EXTRACTIVE, f"{why}; quoting the best-matching evidence instead"
     return ABSTAINED, why
