@@ -109,6 +109,7 @@ class Settings:
     data_paths: tuple[Path, ...] = (PROJECT_ROOT / "data",)
     embed_model: str = BUNDLED_EMBED_MODEL
     embed_device: str = "cpu"
+    embed_backend: str = "torch"  # 'torch', 'onnx' (same vectors) or 'onnx-int8' (int8 weights: its own collection)
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
@@ -118,13 +119,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Read `RAG_HOME`, `RAG_EMBED_MODEL`, `RAG_CHROMA_HOST/PORT`, `RAG_LLM[_BASE_URL|_MODEL]`; then overrides."""
+        """Read `RAG_HOME`, `RAG_EMBED_MODEL[_BACKEND]`, `RAG_CHROMA_HOST/PORT`, `RAG_LLM[_BASE_URL|_MODEL]`, then
+        apply the overrides."""
         env = dict(os.environ if env is None else env)
         s = cls()
         if env.get("RAG_HOME"):
             s = replace(s, home=Path(env["RAG_HOME"]).expanduser())
         if env.get("RAG_EMBED_MODEL"):
             s = replace(s, embed_model=env["RAG_EMBED_MODEL"])
+        if env.get("RAG_EMBED_BACKEND"):
+            s = replace(s, embed_backend=env["RAG_EMBED_BACKEND"])
         store = s.store
         if env.get("RAG_CHROMA_HOST"):
             store = replace(store, chroma_host=env["RAG_CHROMA_HOST"])
@@ -170,7 +174,9 @@ class Settings:
 
     def collection_name(self) -> str:
         """Name derived from what shapes the vectors: change the model or chunking, get a new collection."""
-        shaping = {"embed_model": self.embed_model, "chunk": asdict(self.chunk), "scheme": 1}
+        shaping: dict[str, object] = {"embed_model": self.embed_model, "chunk": asdict(self.chunk), "scheme": 1}
+        if self.embed_backend == "onnx-int8":  # other vectors; 'onnx' gives torch's vectors and shares its index
+            shaping["embed_backend"] = self.embed_backend
         digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:10]
         model = re.sub(r"[^a-zA-Z0-9]+", "-", self.embed_model.rsplit("/", 1)[-1].split(":")[-1]).strip("-")
         return f"{self.store.collection_prefix}-{model[:40].lower()}-{digest}"

@@ -19,6 +19,8 @@ import numpy as np
 
 from rag.config import BUNDLED_EMBED_MODEL, Settings
 from rag.errors import ConfigError
+from rag.models import cache_dir
+from rag.onnx_embed import BACKENDS, OnnxEmbedder
 
 WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -51,12 +53,17 @@ def bundled_model_path() -> Path:
     raise ConfigError(f"no sentence-transformers model found under {root}")
 
 
+def _offline() -> None:
+    """Models load from local folders only: never reach for the hub."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded without network access."""
 
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        _offline()
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -117,4 +124,12 @@ def load_embedder(settings: Settings) -> Embedder:
     """The embedder named by `settings.embed_model` ('hash:DIM' gives the test embedder)."""
     if settings.embed_model.startswith("hash:"):
         return HashEmbedder(int(settings.embed_model.split(":", 1)[1]), settings.chunk.max_tokens)
-    return SentenceTransformerEmbedder(settings.embed_model, settings.embed_device)
+    if settings.embed_backend == "torch":
+        return SentenceTransformerEmbedder(settings.embed_model, settings.embed_device)
+    if settings.embed_backend not in BACKENDS:
+        raise ConfigError(f"unknown embedding backend {settings.embed_backend!r}; choose one of {', '.join(BACKENDS)}")
+    location = bundled_model_path() if settings.embed_model == BUNDLED_EMBED_MODEL else Path(settings.embed_model)
+    if not (location / "modules.json").exists():
+        raise ConfigError(f"the ONNX backend needs a local sentence-transformers folder, got {settings.embed_model!r}")
+    _offline()
+    return OnnxEmbedder(location, settings.embed_model, settings.embed_backend == "onnx-int8", cache_dir())

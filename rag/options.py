@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.llm import LLM_CHOICES
+from rag.onnx_embed import BACKENDS
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -20,6 +21,11 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--chroma-host", help="use a Chroma server at this host ($RAG_CHROMA_HOST)")
     common.add_argument("--chroma-port", type=int, help="port of the Chroma server ($RAG_CHROMA_PORT, 8000)")
     common.add_argument("--embed-model", help="sentence-transformers model name or folder ($RAG_EMBED_MODEL)")
+    common.add_argument(
+        "--embed-backend",
+        choices=BACKENDS,
+        help="run the embedding model with torch, or exported to ONNX Runtime ($RAG_EMBED_BACKEND; default torch)",
+    )
     return common
 
 
@@ -39,6 +45,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
         home=getattr(args, "home", None),
         embed_model=getattr(args, "embed_model", None),
+        embed_backend=getattr(args, "embed_backend", None),
         store__chroma_host=getattr(args, "chroma_host", None),
         store__chroma_port=getattr(args, "chroma_port", None),
         ingest__batch_chunks=getattr(args, "batch_chunks", None),
