@@ -30,7 +30,7 @@ from pydantic import Field
 from rag.config import Settings
 from rag.llm import LLM, Message
 from rag.pipeline import Pipeline
-from rag.results import Answer, Source, Turn
+from rag.results import Answer, Source, Turn, Usage
 from rag.retrieve import Retriever
 
 EVIDENCE_SENTENCES = 3  # evidence sentences a retrieved node carries in its metadata
@@ -92,8 +92,14 @@ class LlamaIndexLLM:
         self.name = llm.metadata.model_name or type(llm).__name__
 
     def stream(
-        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float = 0.0,
+        purpose: str = "answer",
+        usage: Usage | None = None,
     ) -> Iterator[str]:
+        """The LLM's reply; llama-index LLMs report no token counts in one shape, so `usage` is left as it is."""
         chat = [ChatMessage(role=MessageRole(m["role"]), content=m["content"]) for m in messages]
         for part in self.llm.stream_chat(chat):
             if part.delta:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from rag import llama_lib
 from rag.config import LLMSettings
 from rag.errors import ConfigError
+from rag.results import Usage
 
 Message = dict[str, str]
 LLM_CHOICES = ("default", "fast", "tiny", "openai")  # the bundled GGUF models (rag.models.BUNDLED) and an endpoint
@@ -30,9 +31,15 @@ class LLM(Protocol):
     capable: bool  # good enough to rewrite follow-up questions
 
     def stream(
-        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float = 0.0,
+        purpose: str = "answer",
+        usage: Usage | None = None,
     ) -> Iterator[str]:
-        """Yield the reply piece by piece. `purpose` is 'answer' or 'rewrite' (a backend may keep them apart)."""
+        """Yield the reply piece by piece. `purpose` is 'answer' or 'rewrite' (a backend may keep them apart).
+        The call's tokens are added to `usage` when the reply ends, where the backend can count them."""
         ...
 
 
@@ -67,16 +74,26 @@ class LlamaCppLLM:
         self._lock = threading.Lock()  # the CPU runs one reply at a time: concurrent requests take turns
 
     def _load(self, n_ctx: int) -> Any:
-        from llama_cpp import Llama
+        from llama_cpp import Llama, llama_vocab_is_eog
 
         class CountingLlama(Llama):
-            """Records how many tokens each evaluation processed (the first one of a reply is the prompt)."""
+            """Records how many tokens each evaluation processed (the first one of a reply is the prompt, less
+            what the KV cache kept), and the whole prompt's and the reply's lengths."""
 
             evaluated: list[int]
+            prompt_size: int = 0
+            generated: int = 0
 
             def eval(self, tokens: Any) -> None:
                 self.evaluated.append(len(tokens))
                 super().eval(tokens)
+
+            def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
+                self.prompt_size, self.generated = len(tokens), 0
+                for token in super().generate(tokens, *args, **kwargs):
+                    if not llama_vocab_is_eog(self._model.vocab, token):  # the end marker is not reply text
+                        self.generated += 1
+                    yield token
 
         try:
             model = CountingLlama(
@@ -92,7 +109,12 @@ class LlamaCppLLM:
         return model
 
     def stream(
-        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float = 0.0,
+        purpose: str = "answer",
+        usage: Usage | None = None,
     ) -> Iterator[str]:
         with self._lock:  # held until the reply ends or the consumer closes the generator
             if purpose == "rewrite":
@@ -110,6 +132,9 @@ class LlamaCppLLM:
                 piece = part["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+            if usage is not None:
+                usage.prompt_tokens += model.prompt_size
+                usage.completion_tokens += model.generated
 
 
 class OpenAICompatLLM:
@@ -124,17 +149,30 @@ class OpenAICompatLLM:
         self.capable = True
 
     def stream(
-        self, messages: list[Message], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+        self,
+        messages: list[Message],
+        max_tokens: int,
+        temperature: float = 0.0,
+        purpose: str = "answer",
+        usage: Usage | None = None,
     ) -> Iterator[str]:
         import openai
 
         try:
             response = self.client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
+                model=self.model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                stream=True,
+                stream_options={"include_usage": True},  # the token counts come in a last chunk of their own
             )
             for chunk in response:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+                if chunk.usage is not None and usage is not None:
+                    usage.prompt_tokens += chunk.usage.prompt_tokens or 0
+                    usage.completion_tokens += chunk.usage.completion_tokens or 0
         except openai.OpenAIError as exc:
             raise ConfigError(f"the LLM endpoint {self.client.base_url} failed: {exc}") from exc
 

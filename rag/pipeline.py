@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
 from rag.errors import InputError
 from rag.llm import LLM, load_llm
-from rag.results import Answer, CheckedSentence, Event, Source, Turn
+from rag.results import Answer, CheckedSentence, Event, Source, Turn, Usage
 from rag.retrieve import Retriever
 
 FOLLOW_UP = re.compile(
@@ -84,11 +84,14 @@ class Pipeline:
         started = time.perf_counter()
         question = validate_question(question, self.settings.answer.max_question_chars)
         history = list(history or [])[-self.settings.answer.history_turns :]
-        query = self.resolve(question, history)
+        usage = Usage()
+        query = self.resolve(question, history, usage)
         yield Event("status", "searching the abstracts")
         hits, vectors = self.retriever.search_with_vectors(query, k or self.settings.retrieval.k, where=where)
         sources = hits
-        answer = Answer(question=question, answer="", abstained=True, reason="", sources=sources, query=query)
+        answer = Answer(
+            question=question, answer="", abstained=True, reason="", sources=sources, query=query, usage=usage
+        )
         answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
         signals = answer.signals
         signals.dense = round(self.retriever.top_similarity(hits), 4)
@@ -109,7 +112,8 @@ class Pipeline:
         answer.model = self.llm.name
         pieces: list[str] = []
         yield Event("status", "writing the answer")
-        for piece in self.llm.stream(messages, self.settings.llm.max_tokens, self.settings.llm.temperature):
+        llm = self.settings.llm
+        for piece in self.llm.stream(messages, llm.max_tokens, llm.temperature, usage=usage):
             if not pieces:
                 answer.timings["first_token_s"] = round(time.perf_counter() - started, 3)
             pieces.append(piece)
@@ -126,7 +130,7 @@ class Pipeline:
             a.relevance_floor, a.quote_floor, a.topic_floor, a.min_novel, a.extractive, a.pipeline_decides
         )
 
-    def resolve(self, question: str, history: list[Turn]) -> str:
+    def resolve(self, question: str, history: list[Turn], usage: Usage | None = None) -> str:
         """The question to search for: follow-ups are rewritten with the conversation.
 
         A capable LLM rewrites the question (in its own llama.cpp context, so the answer prompt's cached prefix
@@ -143,7 +147,8 @@ class Pipeline:
             {"role": "system", "content": prompts.CONDENSE_SYSTEM},
             {"role": "user", "content": prompts.CONDENSE_USER.format(history=convo, question=question)},
         ]
-        rewritten = "".join(self.llm.stream(messages, 60, 0.0, purpose="rewrite")).strip().strip('"').splitlines()
+        reply = "".join(self.llm.stream(messages, 60, 0.0, purpose="rewrite", usage=usage))
+        rewritten = reply.strip().strip('"').splitlines()
         text = rewritten[0].strip() if rewritten else ""
         added = content_words(text) - content_words(question)  # a rewrite must bring in what 'it' refers to
         return text if 3 <= len(text) <= 400 and added else f"{previous} {question}"

@@ -79,6 +79,19 @@ class Signals:
 
 
 @dataclass
+class Usage:
+    """Tokens one request cost, summed over its LLM calls (the follow-up rewrite and the answer); 0 where the
+    backend does not report them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass
 class Answer:
     """A checked answer: text, sentences with citations and support, and the numbered sources.
 
@@ -98,6 +111,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     mode: str = "abstained"  # generated | extractive | abstained (rag.decide)
     signals: Signals = field(default_factory=Signals)
+    usage: Usage = field(default_factory=Usage)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (citation keys become strings, as JSON requires)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from rag.results import Usage
+
 
 class ScriptedLLM:
     """Replies with queued texts, in order, streaming them word by word; keeps every prompt in `history`."""
@@ -19,11 +21,21 @@ class ScriptedLLM:
         return self
 
     def stream(
-        self, messages: list[dict[str, str]], max_tokens: int, temperature: float = 0.0, purpose: str = "answer"
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float = 0.0,
+        purpose: str = "answer",
+        usage: Usage | None = None,
     ) -> Iterator[str]:
+        """The next scripted reply, word by word; a word counts as a token (prompt words too) in `usage`."""
         self.history.append(messages)
         if not self.replies:
             raise AssertionError("ScriptedLLM was called more often than scripted")
         reply = self.replies.pop(0)
-        for i, word in enumerate(reply.split(" ")):
+        words = reply.split(" ")
+        for i, word in enumerate(words):
             yield word if i == 0 else " " + word
+        if usage is not None:
+            usage.prompt_tokens += sum(len(m["content"].split()) for m in messages)
+            usage.completion_tokens += len(words)

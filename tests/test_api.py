@@ -79,6 +79,39 @@ def test_streaming_ends_with_the_rag_object(client: tuple[TestClient, ScriptedLL
     assert lines[-1] == "data: [DONE]"
     final = json.loads(lines[-2].removeprefix("data: "))
     assert final["choices"][0]["finish_reason"] == "stop" and final["rag"]["sources"]
+    prompt_words, reply_words = sum(len(m["content"].split()) for m in llm.history[0]), 10
+    assert final["usage"] == {
+        "prompt_tokens": prompt_words,
+        "completion_tokens": reply_words,
+        "total_tokens": prompt_words + reply_words,
+    }
+
+
+def test_usage_sums_the_tokens_of_the_rewrite_and_the_answer(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    replies = ("Which dataset does Stable-SPAM use?", "It uses the C4 dataset [1].")
+    llm.enqueue(*replies)
+    messages = [
+        {"role": "user", "content": "Tell me about Stable-SPAM"},
+        {"role": "assistant", "content": "An optimizer [1]."},
+        {"role": "user", "content": "Which dataset did they use?"},
+    ]
+    usage = http.post("/v1/chat/completions", json={"messages": messages}).json()["usage"]
+    prompt_words = sum(len(m["content"].split()) for call in llm.history for m in call)  # the fake's tokens
+    assert len(llm.history) == 2
+    reply_words = sum(len(r.split()) for r in replies)
+    assert usage == {
+        "prompt_tokens": prompt_words,
+        "completion_tokens": reply_words,
+        "total_tokens": prompt_words + reply_words,
+    }
+
+
+def test_an_answer_refused_before_the_model_costs_no_tokens(client: tuple[TestClient, ScriptedLLM]) -> None:
+    http, llm = client
+    body = {"messages": [{"role": "user", "content": SPAM}], "since": 2020}
+    usage = http.post("/v1/chat/completions", json=body).json()["usage"]
+    assert llm.history == [] and usage == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
 @pytest.mark.parametrize(
@@ -142,6 +175,8 @@ def test_openai_client_plain_and_streaming(api_url: str) -> None:
     assert rag["mode"] in ("generated", "extractive") and rag["abstained"] is False
     cited = {n for s in rag["sentences"] if s["supported"] for n in s["citations"]}
     assert cited and all(f"[{n}]" in rag["answer"] for n in cited)
+    assert reply.usage is not None and reply.usage.prompt_tokens > 100 and reply.usage.completion_tokens > 0
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
 
     stream = client.chat.completions.create(
         model="paper-rag-tiny", messages=[{"role": "user", "content": QUESTION}], stream=True

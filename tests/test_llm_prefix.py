@@ -7,6 +7,7 @@ import pytest
 from rag import prompts
 from rag.llm import LlamaCppLLM
 from rag.models import model_path
+from rag.results import Usage
 
 pytestmark = pytest.mark.slow
 
@@ -30,3 +31,15 @@ def test_the_second_question_evaluates_only_what_follows_the_cached_prefix() -> 
     prefix = len(llm.model.tokenize(prompts.ANSWER_SYSTEM.encode() + prompts.EXAMPLE_USER.encode()))
     assert first > prefix  # the first question evaluates the prefix too
     assert second < first - prefix // 2  # the second one reuses it: the rewrite did not evict it
+
+
+def test_usage_counts_the_whole_prompt_and_the_reply_even_when_the_prefix_was_cached() -> None:
+    llm = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    cold, warm = Usage(), Usage()
+    list(llm.stream(_question("graph pooling"), max_tokens=6, usage=cold))
+    evaluated_cold = llm.last_prompt_tokens
+    reply = "".join(llm.stream(_question("graph pooling"), max_tokens=6, usage=warm))
+    assert cold.prompt_tokens == evaluated_cold  # nothing was cached yet: every prompt token was evaluated
+    assert warm.prompt_tokens == cold.prompt_tokens > llm.last_prompt_tokens  # billed whole, evaluated in part
+    assert 1 <= warm.completion_tokens <= 6
+    assert warm.completion_tokens >= len(llm.model.tokenize(reply.encode(), add_bos=False)) - 1

@@ -155,9 +155,9 @@ def test_a_follow_up_is_rewritten_outside_the_answer_context(settings: Settings)
     purposes: list[str] = []
 
     class Recording(ScriptedLLM):
-        def stream(self, messages, max_tokens, temperature=0.0, purpose="answer"):  # type: ignore[no-untyped-def]
+        def stream(self, messages, max_tokens, temperature=0.0, purpose="answer", usage=None):  # type: ignore[no-untyped-def]
             purposes.append(purpose)
-            return super().stream(messages, max_tokens, temperature, purpose)
+            return super().stream(messages, max_tokens, temperature, purpose, usage)
 
     llm = Recording(["Which dataset does Stable-SPAM use?", "It uses the C4 dataset [1]."])
     Pipeline(settings, llm=llm).ask("Which dataset did they use?", [("Tell me about Stable-SPAM", "...")])

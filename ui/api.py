@@ -181,9 +181,15 @@ def _completion(first: Any, events: Iterator[Any], model: str) -> dict[str, Any]
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage(answer),
         "rag": rag_payload(answer),
     }
+
+
+def usage(answer: Any) -> dict[str, int]:
+    """OpenAI's `usage` object: the tokens of every LLM call the answer made (none when it abstained first)."""
+    u = answer.usage
+    return {"prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens, "total_tokens": u.total_tokens}
 
 
 def _sse(first: Any, events: Iterator[Any], model: str) -> Iterator[str]:
@@ -203,7 +209,10 @@ def _sse(first: Any, events: Iterator[Any], model: str) -> Iterator[str]:
                 if not answer.raw_answer:  # abstained before generating: say so as the content
                     yield chunk({"content": answer.answer})
                 yield chunk(
-                    {"content": sources_footer(answer) if answer.raw_answer else ""}, "stop", rag=rag_payload(answer)
+                    {"content": sources_footer(answer) if answer.raw_answer else ""},
+                    "stop",
+                    rag=rag_payload(answer),
+                    usage=usage(answer),
                 )
     except RagError as exc:  # mid-stream failure (e.g. the LLM endpoint went away): report it in-band
         yield "data: " + json.dumps({"error": {"message": str(exc), "type": "server_error"}}) + "\n\n"
