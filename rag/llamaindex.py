@@ -105,6 +105,9 @@ class LlamaIndexLLM:
             if part.delta:
                 yield part.delta
 
+    def keep_prefix(self, prefix: list[Message]) -> None:
+        """Nothing to do here: the wrapped LLM caches prefixes by itself, if it does."""
+
 
 def answering_llm(llm: LLM | li_llms.LLM | None) -> LLM | None:
     """Our LLM interface for what the caller passed: a llama-index LLM is wrapped, ours is used as it is."""

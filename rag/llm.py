@@ -8,6 +8,7 @@ No network access happens unless the user configures an endpoint.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from rag import llama_lib
+from rag import llama_lib, llama_state
 from rag.config import LLMSettings
 from rag.errors import ConfigError
 from rag.results import Usage
@@ -42,6 +43,10 @@ class LLM(Protocol):
         The call's tokens are added to `usage` when the reply ends, where the backend can count them."""
         ...
 
+    def keep_prefix(self, prefix: list[Message]) -> None:
+        """`prefix` starts every answer prompt from now on: a backend may prepare it once (or do nothing)."""
+        ...
+
 
 def cpu_threads() -> int:
     """Cores this process may run on (llama.cpp is fastest with one thread per core here)."""
@@ -58,6 +63,12 @@ class LlamaCppLLM:
     evaluated, so keeping the follow-up rewrite in its own context keeps that prefix cached. The weights are
     memory-mapped once and shared by both contexts. `last_prompt_tokens` is how many prompt tokens the last
     answer actually evaluated.
+
+    `keep_prefix` also keeps that prefix across processes: its evaluated state (the KV cells of sequence 0, a few
+    MB, without logits) is saved once under the model cache and loaded by every later process, so a one-shot
+    `rag ask` does not evaluate the prefix again. The file is named by a digest of the model file, the context
+    size, the native build, the llama-cpp-python version and the prefix's tokens, and written atomically; a file
+    that does not load is ignored and the prefix evaluated instead.
     """
 
     def __init__(self, path: Path, name: str, n_ctx: int, threads: int | None, capable: bool):
@@ -71,6 +82,9 @@ class LlamaCppLLM:
         self.name = name
         self.capable = capable
         self.last_prompt_tokens = 0
+        self.n_ctx = n_ctx
+        self.prefix_source = ""  # how the kept prefix got into the context: 'file', 'evaluated' or '' (none yet)
+        self._kept = ""
         self._lock = threading.Lock()  # the CPU runs one reply at a time: concurrent requests take turns
 
     def _load(self, n_ctx: int) -> Any:
@@ -83,12 +97,15 @@ class LlamaCppLLM:
             evaluated: list[int]
             prompt_size: int = 0
             generated: int = 0
+            capture: bool = False
 
             def eval(self, tokens: Any) -> None:
                 self.evaluated.append(len(tokens))
                 super().eval(tokens)
 
             def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Iterator[int]:
+                if self.capture:  # a dry run: the prompt's tokens are wanted, not a reply
+                    raise llama_state.PromptTokens(list(tokens))
                 self.prompt_size, self.generated = len(tokens), 0
                 for token in super().generate(tokens, *args, **kwargs):
                     if not llama_vocab_is_eog(self._model.vocab, token):  # the end marker is not reply text
@@ -136,6 +153,29 @@ class LlamaCppLLM:
                 usage.prompt_tokens += model.prompt_size
                 usage.completion_tokens += model.generated
 
+    def keep_prefix(self, prefix: list[Message]) -> None:
+        key = json.dumps(prefix)
+        if key == self._kept:
+            return
+        with self._lock:
+            if key == self._kept:
+                return
+            model = self.model
+            tokens = llama_state.common_prefix(
+                llama_state.prompt_tokens(model, [*prefix, {"role": "user", "content": "1"}]),
+                llama_state.prompt_tokens(model, [*prefix, {"role": "user", "content": "2"}]),
+            )
+            path = llama_state.state_path(self.path, [self.n_ctx, self.build], tokens)
+            model.reset()
+            if llama_state.load(model, path, tokens):
+                self.prefix_source = "file"
+            else:
+                model.evaluated.clear()
+                model.eval(tokens)
+                llama_state.save(model, path, tokens)
+                self.prefix_source = "evaluated"
+            self._kept = key
+
 
 class OpenAICompatLLM:
     """A chat model behind an OpenAI-compatible HTTP API; the key comes from an environment variable."""
@@ -175,6 +215,9 @@ class OpenAICompatLLM:
                     usage.completion_tokens += chunk.usage.completion_tokens or 0
         except openai.OpenAIError as exc:
             raise ConfigError(f"the LLM endpoint {self.client.base_url} failed: {exc}") from exc
+
+    def keep_prefix(self, prefix: list[Message]) -> None:
+        """Nothing to do here: the endpoint caches prefixes by itself, if it does."""
 
 
 @lru_cache(maxsize=4)

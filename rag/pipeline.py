@@ -112,6 +112,8 @@ class Pipeline:
         answer.model = self.llm.name
         pieces: list[str] = []
         yield Event("status", "writing the answer")
+        if self.settings.answer.prompt == "prefix":
+            self.llm.keep_prefix(prompts.ANSWER_PREFIX)
         llm = self.settings.llm
         for piece in self.llm.stream(messages, llm.max_tokens, llm.temperature, usage=usage):
             if not pieces:

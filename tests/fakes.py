@@ -13,8 +13,13 @@ class ScriptedLLM:
     def __init__(self, replies: list[str] | None = None, capable: bool = True, name: str = "scripted"):
         self.replies = list(replies or [])
         self.history: list[list[dict[str, str]]] = []
+        self.kept: list[list[dict[str, str]]] = []
         self.capable = capable
         self.name = name
+
+    def keep_prefix(self, prefix: list[dict[str, str]]) -> None:
+        """Records the prefix it was asked to keep."""
+        self.kept.append(prefix)
 
     def enqueue(self, *replies: str) -> ScriptedLLM:
         self.replies.extend(replies)

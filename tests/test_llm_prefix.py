@@ -43,3 +43,52 @@ def test_usage_counts_the_whole_prompt_and_the_reply_even_when_the_prefix_was_ca
     assert warm.prompt_tokens == cold.prompt_tokens > llm.last_prompt_tokens  # billed whole, evaluated in part
     assert 1 <= warm.completion_tokens <= 6
     assert warm.completion_tokens >= len(llm.model.tokenize(reply.encode(), add_bos=False)) - 1
+
+
+def _ask(llm: LlamaCppLLM) -> str:
+    return "".join(llm.stream(_question("graph pooling"), max_tokens=12))
+
+
+def test_a_kept_prefix_is_saved_once_and_loaded_by_the_next_process(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
+    cold = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    reply = _ask(cold)  # no prefix kept: the whole prompt is evaluated
+    whole = cold.last_prompt_tokens
+
+    first = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    first.keep_prefix(prompts.ANSWER_PREFIX)
+    assert first.prefix_source == "evaluated"
+    assert _ask(first) == reply
+    assert [p.suffix for p in (tmp_path / "kv").iterdir()] == [".state"]  # saved, and no partial file left
+
+    later = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)  # as a new process
+    later.keep_prefix(prompts.ANSWER_PREFIX)
+    assert later.prefix_source == "file"
+    assert _ask(later) == reply  # the loaded state answers exactly as a cold evaluation
+    prefix = len(later.model.tokenize(prompts.ANSWER_SYSTEM.encode() + prompts.EXAMPLE_USER.encode()))
+    assert later.last_prompt_tokens == first.last_prompt_tokens < whole - prefix // 2
+
+
+def test_a_state_file_that_does_not_load_is_ignored_and_rewritten(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(tmp_path))
+    first = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    first.keep_prefix(prompts.ANSWER_PREFIX)
+    reply = _ask(first)
+    (state,) = (tmp_path / "kv").iterdir()
+    state.write_bytes(b"not a llama.cpp state" * 100)
+
+    later = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    later.keep_prefix(prompts.ANSWER_PREFIX)
+    assert later.prefix_source == "evaluated"
+    assert _ask(later) == reply
+    assert state.stat().st_size > 100_000  # a real state again
+
+
+def test_an_unwritable_cache_costs_only_the_saving(tmp_path, monkeypatch) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("RAG_MODEL_CACHE", str(blocked))
+    llm = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    llm.keep_prefix(prompts.ANSWER_PREFIX)
+    assert llm.prefix_source == "evaluated"
+    assert _ask(llm).strip()

@@ -149,6 +149,14 @@ def test_the_prompt_starts_with_the_same_fixed_prefix_for_every_question(setting
     first, second = llm.history
     assert first[:3] == second[:3] == prompts.ANSWER_PREFIX  # rules and the worked example, byte-identical
     assert first[3] != second[3] and "Question: Which optimizer" in first[3]["content"]
+    assert llm.kept == [prompts.ANSWER_PREFIX, prompts.ANSWER_PREFIX]  # the backend may keep it (and save it)
+
+
+def test_the_plain_prompt_has_no_prefix_to_keep(settings: Settings) -> None:
+    llm = ScriptedLLM(["Stable-SPAM is more stable than Adam [1]."])
+    plain = settings.override(answer__prompt="plain")
+    Pipeline(plain, llm=llm).ask("Which optimizer is more stable than Adam?")
+    assert llm.history and llm.kept == []
 
 
 def test_a_follow_up_is_rewritten_outside_the_answer_context(settings: Settings) -> None:

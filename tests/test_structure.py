@@ -52,7 +52,13 @@ def _importers(package: str) -> set[str]:
 
 
 def test_only_the_llm_module_touches_llama_cpp() -> None:
-    assert _importers("llama_cpp") == {"rag/llm.py"}
+    assert _importers("llama_cpp") == {"rag/llm.py", "rag/llama_state.py"}
+    users = {str(p.relative_to(PROJECT_ROOT)) for p in _modules(*PACKAGES) if "llama_state" in p.read_text()}
+    assert users == {"rag/llm.py", "rag/llama_state.py"}  # the prefix-state helper is llm.py's alone
+
+
+def test_only_the_embedding_backends_touch_onnx_runtime() -> None:
+    assert _importers("onnxruntime") | _importers("onnx") == {"rag/onnx_embed.py"}
 
 
 def test_llama_index_is_the_face_of_one_module_and_the_judge() -> None:
