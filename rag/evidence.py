@@ -33,6 +33,12 @@ ASKS_NAME = re.compile(  # questions answered by naming something: "which method
     r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
     re.IGNORECASE,
 )
+ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the words saying what kind of thing is asked
+    r"\bwhich\s+((?:[\w-]+\s+){0,3}[\w-]+)\s+(?:is|are|was|were|do|does|did|can|could|has|have|had|would|will|"
+    r"should|helps|lets|gets|beats|predicts|outperforms|works|came|beat|won|gave|made|took|found|led|held|got|"
+    r"[a-z]+es|[a-z]+ed)\b",
+    re.IGNORECASE,
+)
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
 NUMBER_WEIGHT = 0.10  # a sentence with a number gains this much when the question asks for a quantity
@@ -197,8 +203,22 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
     gives = answer_kind(question)
     if most > 1 and gives is not None and not any(gives(e.text) for _, e, _ in picked):
         same = [item for item in scored[1:] if item[0] == picked[0][0] and gives(item[1].text)]
+        kind = asked_type(question)  # of those, the ones that also say the asked kind ("framework") come first
+        same.sort(key=lambda item: not (kind & content_words(item[1].text)))
         picked = picked[:1] + same[:1]
     return picked
+
+
+def asked_type(question: str) -> set[str]:
+    """The content words saying what kind of thing a "which" question asks for (empty when it has no such phrase).
+
+    >>> sorted(asked_type("Which statistical physics framework is used to describe continual learning?"))
+    ['framework', 'physic', 'statistical']
+    >>> asked_type("Which optimizer makes 4-bit training stable?"), asked_type("How does warmup help?")
+    ({'optimizer'}, set())
+    """
+    match = ASKED_TYPE.search(question)
+    return content_words(match.group(1)) if match else set()
 
 
 def answer_kind(question: str) -> Callable[[str], bool] | None:

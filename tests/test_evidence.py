@@ -105,6 +105,22 @@ def test_a_quote_for_a_which_question_names_the_answer() -> None:
     assert [(n, e.text) for n, e, _ in quote] == [(1, texts[0]), (1, texts[2])]  # from the same abstract
 
 
+def test_a_which_quote_prefers_the_name_of_the_asked_kind() -> None:
+    texts = [
+        "We study continual learning in networks of binary weights.",  # most like the question, names nothing
+        "With a Gaussian field approximation we derive an algorithm for continual learning with binary weights.",
+        "From a physics perspective, we cast it as a Franz-Parisi potential framework.",  # says the asked kind
+    ]
+    question = "Which statistical physics framework is used to describe continual learning in binary networks?"
+    quote = best_sentences(question, [source(1, [0.80, 0.70, 0.50], 0.7, 8.0, texts)])
+    assert [e.text for _, e, _ in quote] == [texts[0], texts[2]]
+    # Asked without a kind, the better-matching name stays second.
+    plain = best_sentences(
+        "Is there a theory of continual learning in binary networks?", [source(1, [0.80, 0.70, 0.50], 0.7, 8.0, texts)]
+    )
+    assert [e.text for _, e, _ in plain] == [texts[0], texts[1]]
+
+
 def test_a_quote_for_a_how_much_question_states_a_number() -> None:
     texts = ["Warmup speeds up diffusion training.", "Warmup makes training faster overall.", "It trains 40x faster."]
     quote = best_sentences(
