@@ -78,6 +78,7 @@ class LLMSettings:
     api_key_env: str = "RAG_LLM_API_KEY"  # environment variable holding the API key
     n_ctx: int = 4096
     threads: int | None = None  # llama.cpp threads (default: all cores)
+    gpu_layers: int | None = None  # layers offloaded to a GPU (default: all when the llama.cpp build can, else 0)
     max_tokens: int = 200
     temperature: float = 0.0
     timeout_s: float = 120.0
@@ -108,7 +109,7 @@ class Settings:
     home: Path = PROJECT_ROOT / ".rag"
     data_paths: tuple[Path, ...] = (PROJECT_ROOT / "data",)
     embed_model: str = BUNDLED_EMBED_MODEL
-    embed_device: str = "cpu"
+    embed_device: str = "auto"  # 'auto' (CUDA when torch sees a device, else CPU), 'cpu', 'cuda', 'cuda:N'
     embed_backend: str = "torch"  # 'torch', 'onnx' (same vectors) or 'onnx-int8' (int8 weights: its own collection)
     chunk: ChunkSettings = field(default_factory=ChunkSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -119,8 +120,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
-        """Read `RAG_HOME`, `RAG_EMBED_MODEL[_BACKEND]`, `RAG_CHROMA_HOST/PORT`, `RAG_LLM[_BASE_URL|_MODEL]`, then
-        apply the overrides."""
+        """Read `RAG_HOME`, `RAG_EMBED_MODEL[_BACKEND]`, `RAG_DEVICE`, `RAG_CHROMA_HOST/PORT` and
+        `RAG_LLM[_BASE_URL|_MODEL]`, then apply the overrides."""
         env = dict(os.environ if env is None else env)
         s = cls()
         if env.get("RAG_HOME"):
@@ -129,6 +130,8 @@ class Settings:
             s = replace(s, embed_model=env["RAG_EMBED_MODEL"])
         if env.get("RAG_EMBED_BACKEND"):
             s = replace(s, embed_backend=env["RAG_EMBED_BACKEND"])
+        if env.get("RAG_DEVICE"):
+            s = s.with_device(env["RAG_DEVICE"])
         store = s.store
         if env.get("RAG_CHROMA_HOST"):
             store = replace(store, chroma_host=env["RAG_CHROMA_HOST"])
@@ -144,6 +147,14 @@ class Settings:
             llm = replace(llm, model=env["RAG_LLM_MODEL"])
         s = replace(s, llm=llm)
         return s.override(**overrides)
+
+    def with_device(self, device: str | None) -> Settings:
+        """Run on `device` ('auto', 'cpu', 'cuda', 'cuda:N'): the embedding model there, and on 'cpu' no LLM layer
+        offloaded either."""
+        if device is None:
+            return self
+        s = replace(self, embed_device=device)
+        return replace(s, llm=replace(s.llm, gpu_layers=0)) if device == "cpu" else s
 
     def override(self, **overrides: object) -> Settings:
         """Replace top-level fields, or nested ones as `store__chroma_port=9000`; None values are ignored."""

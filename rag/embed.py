@@ -120,12 +120,29 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return float(np.dot(np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)))
 
 
+def torch_device(choice: str) -> str:
+    """The torch device for a `--device` choice: 'auto' is CUDA when torch sees a device, else the CPU; an explicit
+    CUDA device that torch cannot see is refused by name."""
+    import torch
+
+    if choice == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if choice.startswith("cuda"):
+        index = choice.partition(":")[2]
+        if not torch.cuda.is_available() or (index.isdigit() and int(index) >= torch.cuda.device_count()):
+            raise ConfigError(f"--device {choice}: torch sees no such CUDA device (use auto or cpu)")
+        return choice
+    if choice != "cpu":
+        raise ConfigError(f"unknown device {choice!r}; choose auto, cpu, cuda or cuda:N")
+    return choice
+
+
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder named by `settings.embed_model` ('hash:DIM' gives the test embedder)."""
     if settings.embed_model.startswith("hash:"):
         return HashEmbedder(int(settings.embed_model.split(":", 1)[1]), settings.chunk.max_tokens)
     if settings.embed_backend == "torch":
-        return SentenceTransformerEmbedder(settings.embed_model, settings.embed_device)
+        return SentenceTransformerEmbedder(settings.embed_model, torch_device(settings.embed_device))
     if settings.embed_backend not in BACKENDS:
         raise ConfigError(f"unknown embedding backend {settings.embed_backend!r}; choose one of {', '.join(BACKENDS)}")
     location = bundled_model_path() if settings.embed_model == BUNDLED_EMBED_MODEL else Path(settings.embed_model)

@@ -48,6 +48,16 @@ class LLM(Protocol):
         ...
 
 
+def offloaded_layers(setting: int | None) -> int:
+    """Layers llama.cpp puts on a GPU: the setting, else all (-1) when this build can offload (a CUDA or Metal
+    build) and none with the CPU builds this project compiles."""
+    if setting is not None:
+        return setting
+    from llama_cpp import llama_supports_gpu_offload
+
+    return -1 if llama_supports_gpu_offload() else 0
+
+
 def cpu_threads() -> int:
     """Cores this process may run on (llama.cpp is fastest with one thread per core here)."""
     try:
@@ -71,12 +81,15 @@ class LlamaCppLLM:
     that does not load is ignored and the prefix evaluated instead.
     """
 
-    def __init__(self, path: Path, name: str, n_ctx: int, threads: int | None, capable: bool):
+    def __init__(
+        self, path: Path, name: str, n_ctx: int, threads: int | None, capable: bool, gpu_layers: int | None = None
+    ):
         self.build = llama_lib.select()  # before llama_cpp is first imported
         if not path.exists():
             raise ConfigError(f"GGUF file not found: {path}")
         self.path = path
         self.threads = threads or cpu_threads()
+        self.gpu_layers = offloaded_layers(gpu_layers)
         self.model = self._load(n_ctx)
         self._rewriter: Any = None
         self.name = name
@@ -118,6 +131,7 @@ class LlamaCppLLM:
                 n_ctx=n_ctx,
                 n_threads=self.threads,
                 n_threads_batch=self.threads,
+                n_gpu_layers=self.gpu_layers,
                 verbose=False,
             )
         except Exception as exc:
@@ -165,7 +179,7 @@ class LlamaCppLLM:
                 llama_state.prompt_tokens(model, [*prefix, {"role": "user", "content": "1"}]),
                 llama_state.prompt_tokens(model, [*prefix, {"role": "user", "content": "2"}]),
             )
-            path = llama_state.state_path(self.path, [self.n_ctx, self.build], tokens)
+            path = llama_state.state_path(self.path, [self.n_ctx, self.build, self.gpu_layers], tokens)
             model.reset()
             if llama_state.load(model, path, tokens):
                 self.prefix_source = "file"
@@ -232,9 +246,11 @@ def load_llm(settings: LLMSettings) -> LLM:
     if settings.backend == "path" or settings.path is not None:
         if settings.path is None:
             raise ConfigError("--llm path needs --llm-path FILE.gguf")
-        return LlamaCppLLM(Path(settings.path), Path(settings.path).name, settings.n_ctx, settings.threads, True)
+        path = Path(settings.path)
+        return LlamaCppLLM(path, path.name, settings.n_ctx, settings.threads, True, settings.gpu_layers)
     if settings.backend not in BUNDLED:
         raise ConfigError(f"unknown LLM {settings.backend!r}; choose {', '.join(LLM_CHOICES)}, or --llm-path")
     bundled = BUNDLED[settings.backend]
     capable = settings.backend != "tiny"
-    return LlamaCppLLM(model_path(settings.backend), bundled.description, settings.n_ctx, settings.threads, capable)
+    path = model_path(settings.backend)
+    return LlamaCppLLM(path, bundled.description, settings.n_ctx, settings.threads, capable, settings.gpu_layers)

@@ -26,6 +26,11 @@ def common_options() -> argparse.ArgumentParser:
         choices=BACKENDS,
         help="run the embedding model with torch, or exported to ONNX Runtime ($RAG_EMBED_BACKEND; default torch)",
     )
+    common.add_argument(
+        "--device",
+        help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N: where torch embeds; cpu also keeps the LLM's "
+        "layers off the GPU ($RAG_DEVICE; default auto)",
+    )
     return common
 
 
@@ -42,7 +47,7 @@ def llm_options() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Settings from the environment, overridden by the command line."""
-    return Settings.from_env(
+    settings = Settings.from_env(
         home=getattr(args, "home", None),
         embed_model=getattr(args, "embed_model", None),
         embed_backend=getattr(args, "embed_backend", None),
@@ -55,3 +60,4 @@ def settings_from(args: argparse.Namespace) -> Settings:
         llm__base_url=getattr(args, "llm_base_url", None),
         llm__model=getattr(args, "llm_model", None),
     )
+    return settings.with_device(getattr(args, "device", None))
