@@ -141,10 +141,10 @@ class Retriever:
         """Make room for each thing the question names ("Compare the Combiner and the Block Transformer") that no
         hit mentions: BM25 searches that name alone, and its best paper that mentions it replaces the lowest hit
         that is not the only one mentioning another asked name. A comparison then has every paper it asks about."""
-        asked = facts.phrases(query)
+        asked = facts.phrases(query) if len(hits) >= 2 else []
+        held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])
         for name in asked:
-            held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])
-            if held[name] or len(hits) < 2:
+            if held[name]:
                 continue
             found = next(
                 (s for s in self.rank(name, 3, "bm25", where) if facts.mentions(f"{s.title} {s.abstract}", name)),
@@ -156,6 +156,7 @@ class Retriever:
             spare = [i for i in range(len(hits)) if i not in only_holders]
             if spare:
                 hits[spare[-1]] = found
+                held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])  # who holds what, anew
         for n, hit in enumerate(hits, 1):
             hit.n = n
         return hits
