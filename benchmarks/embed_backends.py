@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import chunk_papers
+from rag.config import EMBED_BACKENDS as BACKENDS
 from rag.config import PROJECT_ROOT, Settings
 from rag.embed import load_embedder
 from rag.ingest import ingest
-from rag.onnx_embed import BACKENDS
 from rag.parsers import load_sources
 from rag.sentences import split_sentences
 

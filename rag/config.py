@@ -16,6 +16,7 @@ from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
+EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")  # how the embedding model runs (rag.embed, rag.onnx_embed)
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,12 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
-from rag.config import BUNDLED_EMBED_MODEL, Settings
+from rag.config import BUNDLED_EMBED_MODEL, EMBED_BACKENDS, Settings
 from rag.errors import ConfigError
-from rag.models import cache_dir
-from rag.onnx_embed import BACKENDS, OnnxEmbedder
 
 WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -53,17 +51,12 @@ def bundled_model_path() -> Path:
     raise ConfigError(f"no sentence-transformers model found under {root}")
 
 
-def _offline() -> None:
-    """Models load from local folders only: never reach for the hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded without network access."""
 
     def __init__(self, model: str, device: str = "cpu", batch_size: int = 32):
-        _offline()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
@@ -84,8 +77,12 @@ class SentenceTransformerEmbedder:
         return vectors.tolist()
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        encoded = self.model.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return count_tokens(self.model.tokenizer, texts)
+
+
+def count_tokens(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Tokens per text by a Hugging Face tokenizer, special tokens excluded, nothing cut off."""
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]]
 
 
 class HashEmbedder:
@@ -143,10 +140,12 @@ def load_embedder(settings: Settings) -> Embedder:
         return HashEmbedder(int(settings.embed_model.split(":", 1)[1]), settings.chunk.max_tokens)
     if settings.embed_backend == "torch":
         return SentenceTransformerEmbedder(settings.embed_model, torch_device(settings.embed_device))
-    if settings.embed_backend not in BACKENDS:
-        raise ConfigError(f"unknown embedding backend {settings.embed_backend!r}; choose one of {', '.join(BACKENDS)}")
+    if settings.embed_backend not in EMBED_BACKENDS:
+        backends = ", ".join(EMBED_BACKENDS)
+        raise ConfigError(f"unknown embedding backend {settings.embed_backend!r}; choose one of {backends}")
     location = bundled_model_path() if settings.embed_model == BUNDLED_EMBED_MODEL else Path(settings.embed_model)
     if not (location / "modules.json").exists():
         raise ConfigError(f"the ONNX backend needs a local sentence-transformers folder, got {settings.embed_model!r}")
-    _offline()
-    return OnnxEmbedder(location, settings.embed_model, settings.embed_backend == "onnx-int8", cache_dir())
+    from rag.onnx_embed import OnnxEmbedder  # imports this module's torch embedder, so not at the top
+
+    return OnnxEmbedder(location, settings.embed_model, settings.embed_backend == "onnx-int8")

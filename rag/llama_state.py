@@ -9,14 +9,12 @@ prompt starts with. Only `rag.llm` uses this module.
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from rag.models import cache_dir
+from rag.models import derived_path
 
 
 class PromptTokens(Exception):  # noqa: N818 - a signal, not an error
@@ -59,10 +57,7 @@ def state_path(model_file: Path, context: list[object], tokens: list[int]) -> Pa
     """Where the state of `tokens` lives: named by the model file, the context's shape and the tokens."""
     import llama_cpp
 
-    stat = model_file.stat()
-    key = [str(model_file.resolve()), stat.st_size, stat.st_mtime_ns, context, llama_cpp.__version__, tokens]
-    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
-    return cache_dir() / "kv" / f"{model_file.stem}-{digest}.state"
+    return derived_path("kv", model_file.stem, [model_file], [context, llama_cpp.__version__, tokens], ".state")
 
 
 def load(model: Any, path: Path, tokens: list[int]) -> bool:

@@ -1,16 +1,16 @@
-"""A sentence-transformers model run by ONNX Runtime: exported once (optionally int8), cached, then torch-free.
+"""A sentence-transformers model run by ONNX Runtime: exported once (optionally int8), cached, then embedding by
+ONNX Runtime alone (the torch model is still loaded at start, for its tokenizer and length limit).
 
 sentence-transformers' own `backend="onnx"` needs Optimum to export, and no Optimum release on the registry
 exports under transformers 5 (`optimum-onnx` 0.1.0 pins transformers 4; the `optimum-onnx-naf` fork's patched
 attention mask fails on 5.24). So this module exports with `torch.onnx` itself: the transformer, the model's
 pooling (mean or CLS) and L2 normalisation in one graph, then ONNX Runtime's `quantize_dynamic` (int8 weights,
-per channel) when asked. The file is cached under the model cache, named by a digest of the model's weights and
+per channel) when asked. The file is cached under the model cache, named by a digest of the model's files and
 the export recipe, and written atomically, so concurrent first runs cannot leave a torn file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -20,22 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed import SentenceTransformerEmbedder, count_tokens
 from rag.errors import ConfigError
+from rag.models import derived_path
 
 RECIPE = 1  # bump when the export changes, so cached files are rebuilt
-BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
-def _weights_digest(folder: Path) -> str:
-    """A digest of the model's weight and config files (what decides the exported graph)."""
-    h = hashlib.sha256(f"recipe {RECIPE}".encode())
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix in {".safetensors", ".bin", ".json"}:
-            h.update(path.relative_to(folder).as_posix().encode())
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-    return h.hexdigest()[:16]
+def _model_files(folder: Path) -> list[Path]:
+    """The model's weight and config files (what decides the exported graph)."""
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in {".safetensors", ".bin", ".json"}]
 
 
 def _pooling(model) -> str:
@@ -113,21 +107,17 @@ def export(model, target: Path, quantize: bool) -> None:
 class OnnxEmbedder:
     """The `Embedder` interface over an ONNX Runtime session; same tokenizer and length limit as the torch model."""
 
-    def __init__(self, location: Path, name: str, quantize: bool, cache: Path, batch_size: int = 32):
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()  # no "sequence longer than 256" warnings: count_tokens measures on purpose
-        hf_logging.disable_progress_bar()
-        model = SentenceTransformer(str(location), device="cpu")
+    def __init__(self, location: Path, name: str, quantize: bool, batch_size: int = 32):
+        torch_side = SentenceTransformerEmbedder(str(location), "cpu", batch_size)  # offline, quiet, checked
+        model = torch_side.model  # kept only to export; the tokenizer and the length limit stay
         self.name = name
         self.tokenizer = model.tokenizer
-        self.max_tokens = int(model.max_seq_length)
+        self.max_tokens = torch_side.max_tokens
         self.batch_size = batch_size
         self.input_names = list(self.tokenizer.model_input_names)
         label = "int8" if quantize else "fp32"
         slug = re.sub(r"[^a-zA-Z0-9]+", "-", Path(name).name).strip("-")
-        self.path = cache / "onnx" / f"{slug}-{_weights_digest(location)}-{label}.onnx"
+        self.path = derived_path("onnx", slug, _model_files(location), [RECIPE, label], f"-{label}.onnx")
         if not self.path.exists():
             try:
                 export(model, self.path, quantize)
@@ -135,7 +125,7 @@ class OnnxEmbedder:
                 raise
             except Exception as exc:
                 raise ConfigError(f"cannot export {name!r} to ONNX ({exc})") from exc
-        del model
+        del model, torch_side
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -159,5 +149,4 @@ class OnnxEmbedder:
         return out.tolist()
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        encoded = self.tokenizer(texts, add_special_tokens=False, truncation=False)["input_ids"]
-        return [len(ids) for ids in encoded]
+        return count_tokens(self.tokenizer, texts)

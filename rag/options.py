@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rag.config import Settings
+from rag.config import EMBED_BACKENDS, Settings
 from rag.llm import LLM_CHOICES
-from rag.onnx_embed import BACKENDS
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -23,7 +22,7 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument("--embed-model", help="sentence-transformers model name or folder ($RAG_EMBED_MODEL)")
     common.add_argument(
         "--embed-backend",
-        choices=BACKENDS,
+        choices=EMBED_BACKENDS,
         help="run the embedding model with torch, or exported to ONNX Runtime ($RAG_EMBED_BACKEND; default torch)",
     )
     common.add_argument(
