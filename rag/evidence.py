@@ -7,7 +7,9 @@ for. The budget adapts: when one paper clearly leads (both retrievers rank it fi
 a margin) it gets most of the words, up to its whole abstract, and the others their best sentence; when several
 papers are close, or the question names things found in different papers (a comparison), the words are spread
 over them, best sentences first. In a comparison (two or more sources hold things the question names) each named
-paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their best sentence.
+paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their best sentence;
+a question about several papers without naming them ("which papers...", "what approaches...", "compare two
+ways...") never has a leader, and every source gets such a share.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ QUANTITY = re.compile(
 )
 CONTRIBUTION = re.compile(
     r"\b(we (propose|introduce|present|develop|call|name|design)|(called|named|dubbed|termed)\b)", re.IGNORECASE
+)
+PROPOSAL = re.compile(  # what a paper's share starts with when several papers are asked about: said any common way
+    r"\b((we|this paper|this work)\b[^.;]{0,100}?\b(propose|introduce|present|develop|design)[sd]?\b|"
+    r"we (call|name)\b|(called|named|dubbed|termed)\b|the key idea)",
+    re.IGNORECASE,
+)
+SEVERAL = re.compile(  # questions about more than one paper: "which papers...", "what approaches...", "compare..."
+    r"^(compare|contrast)\b|\b(papers|studies|approaches|ways)\b", re.IGNORECASE
 )
 ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
     r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
@@ -114,11 +124,25 @@ def relevance(question: str, sentence: Scored, terms: set[str] | None = None) ->
     return sentence.score + TERM_WEIGHT * share + bonus
 
 
+def asks_several(question: str) -> bool:
+    """Whether the question asks about several papers at once.
+
+    >>> asks_several("Which papers use quantization?"), asks_several("Compare two ways to prune a U-Net.")
+    (True, True)
+    >>> asks_several("How does Stable-SPAM compare with Adam?"), asks_several("What does the MUVERA paper show?")
+    (False, False)
+    """
+    return bool(SEVERAL.search(question.strip()))
+
+
 def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -> bool:
     """One paper leads: both retrievers rank it first among the sources, or its dense score leads by `margin`;
-    and the question does not name things found in different sources (a comparison needs them all)."""
+    and the question neither asks about several papers nor names things found in different sources (a
+    comparison needs them all)."""
     if len(sources) < 2:
         return bool(sources)
+    if asks_several(question):
+        return False
     lead, rest = sources[0], sources[1:]
     for name in phrases(question):  # something the leader never mentions but another source does: compare
         if not mentions(f"{lead.title} {lead.abstract}", name) and any(
@@ -154,18 +178,16 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
         asked = phrases(question)  # beyond each source's best sentence, the words go to the papers the question names
         held = holders(asked, [f"{s.title} {s.abstract}" for s in sources])
         named = [s for i, s in enumerate(sources) if any(i in found for found in held.values())]
-        if comparison(held):  # each named paper gets an equal share, what it proposes first
-            share = budget.lead_words / len(named)
+        compares = comparison(held)
+        if compares or asks_several(question):  # each paper asked about gets an equal share, what it proposes first
+            group = {s.n for s in (named if compares else sources)}
+            share = budget.lead_words / len(group)
             for i, s in enumerate(sources):
+                if s.n not in group:
+                    chosen[s.n] = ranked[s.n][:1]
+                    continue
                 mine = [name for name in asked if i in held[name]]
-                order = [e for e in ranked[s.n] if not LINK.search(e.text)] if mine else []
-                order.sort(key=lambda e: (not CONTRIBUTION.search(e.text), not any(mentions(e.text, m) for m in mine)))
-                spent = 0
-                for sentence in order or ranked[s.n][:1]:
-                    size = len(sentence.text.split())
-                    if not chosen[s.n] or spent + size <= share:
-                        chosen[s.n].append(sentence)
-                        spent += size
+                chosen[s.n] = paper_share(question, ranked[s.n], mine, share)
         else:
             for depth in range(max((len(r) for r in ranked.values()), default=0)):
                 for s in sources if depth == 0 or not named else named:
@@ -176,6 +198,27 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
                             chosen[s.n].append(sentence)
                             used += size
     return {n: sorted(items, key=lambda e: e.start) for n, items in chosen.items()}
+
+
+def paper_share(question: str, ranked: list, names: list[str], words: float) -> list:
+    """One paper's evidence when several papers share the budget: what it proposes (its best "we propose"
+    sentence) and, when the question asks how much, its best sentence with a number, always; then, within
+    `words`, its other contributions and sentences naming what the question names, best first. Code links never."""
+    order = [e for e in ranked if not LINK.search(e.text)] or ranked[:1]
+    essential = [e for e in order if PROPOSAL.search(e.text)][:1]
+    if asks_quantity(question) and not any(numbers(e.text) for e in essential):
+        essential += [e for e in order if numbers(e.text)][:1]
+    rest = sorted(
+        (e for e in order if e not in essential),
+        key=lambda e: (not PROPOSAL.search(e.text), not any(mentions(e.text, m) for m in names)),
+    )
+    picked, spent = [], 0
+    for sentence in [*essential, *rest]:
+        size = len(sentence.text.split())
+        if not picked or sentence in essential or spent + size <= words:
+            picked.append(sentence)
+            spent += size
+    return picked
 
 
 def comparison(held: dict[str, list[int]]) -> bool:

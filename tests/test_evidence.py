@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from rag.evidence import Budget, asks_quantity, best_sentences, choose, clear_leader, comparison
+from rag.evidence import (
+    PROPOSAL,
+    Budget,
+    asks_quantity,
+    asks_several,
+    best_sentences,
+    choose,
+    clear_leader,
+    comparison,
+)
 from rag.results import Evidence, Source
 
 
@@ -76,6 +85,35 @@ def test_a_name_of_several_words_is_compared_as_one() -> None:
     block = source(2, [0.5], 0.60, 5.0, ["The Block Transformer caches less."])
     question = "Compare the Combiner and the Block Transformer."
     assert not clear_leader([combiner, block], margin=0.06, question=question)
+
+
+def test_a_question_about_several_papers_gives_each_a_share_and_what_it_proposes() -> None:
+    """'Which papers ...' names no paper: no leader, however far the first leads, and every source gets an equal
+    share of the lead budget, its contribution sentence before its background."""
+    grok = source(1, [0.7, 0.2], 0.80, 9.0, ["Training dynamics are studied widely.", "We show grokking needs memory."])
+    spikes = source(2, [0.6, 0.1], 0.50, 3.0, ["Our result explains it.", "This paper proposes opposing signals."])
+    spam = source(3, [0.5, 0.1], 0.45, 2.0, ["Loss spikes hurt 4-bit runs.", "We introduce Stable-SPAM clipping."])
+    question = "What do recent papers say about grokking and loss spikes?"
+    assert asks_several(question)
+    assert clear_leader([grok, spikes, spam], margin=0.06, question="What does the grokking study say?")
+    assert not clear_leader([grok, spikes, spam], margin=0.06, question=question)
+    chosen = choose(question, [grok, spikes, spam], Budget(spread_words=100, lead_words=24, lead_margin=0.06))
+    assert [e.text for e in chosen[2]] == ["This paper proposes opposing signals."]  # 5 words of its 8-word share
+    assert [e.text for e in chosen[3]] == ["We introduce Stable-SPAM clipping."]
+    assert [e.text for e in chosen[1]] == ["Training dynamics are studied widely."]  # no sentence of it proposes
+
+
+def test_a_share_starts_with_the_contribution_however_the_abstract_says_it() -> None:
+    for text in [
+        "We propose HoME.",
+        "In this paper, we focus on bottom representations and propose DTRN to relieve negative transfer.",
+        "This paper presents the Block Transformer.",
+        "The key idea is to treat attention as a conditional expectation.",
+        "The method, dubbed RITUAL, transforms images.",
+    ]:
+        assert PROPOSAL.search(text), text
+    for text in ["Transformers are popular.", "We hope this provides insight.", "Prior work proposed pruning."]:
+        assert not PROPOSAL.search(text), text
 
 
 def test_two_names_that_one_paper_holds_together_are_no_comparison() -> None:
