@@ -200,11 +200,11 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
     return {n: sorted(items, key=lambda e: e.start) for n, items in chosen.items()}
 
 
-def paper_share(question: str, ranked: list, names: list[str], words: float) -> list:
+def paper_share(question: str, ranked: Sequence[Scored], names: Sequence[str], words: float) -> list[Scored]:
     """One paper's evidence when several papers share the budget: what it proposes (its best "we propose"
     sentence) and, when the question asks how much, its best sentence with a number, always; then, within
     `words`, its other contributions and sentences naming what the question names, best first. Code links never."""
-    order = [e for e in ranked if not LINK.search(e.text)] or ranked[:1]
+    order = [e for e in ranked if not LINK.search(e.text)] or list(ranked[:1])
     essential = [e for e in order if PROPOSAL.search(e.text)][:1]
     if asks_quantity(question) and not any(numbers(e.text) for e in essential):
         essential += [e for e in order if numbers(e.text)][:1]
@@ -212,7 +212,8 @@ def paper_share(question: str, ranked: list, names: list[str], words: float) -> 
         (e for e in order if e not in essential),
         key=lambda e: (not PROPOSAL.search(e.text), not any(mentions(e.text, m) for m in names)),
     )
-    picked, spent = [], 0
+    picked: list[Scored] = []
+    spent = 0
     for sentence in [*essential, *rest]:
         size = len(sentence.text.split())
         if not picked or sentence in essential or spent + size <= words:
