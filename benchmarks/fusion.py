@@ -8,6 +8,8 @@ over whole abstracts), then every variant is fused from them, so the variants di
   alpha * dense + (1 - alpha) * BM25, each paper scored by its best chunk on each side);
 - BM25 over chunks or over whole abstracts (title + abstract, one document per paper), with bm25s's defaults
   (k1 = 1.5, b = 0.75) or Anserini's BEIR defaults (k1 = 0.9, b = 0.4).
+- a paper-level dense side (each paper's stored chunk vectors averaged), alone and as a further RRF list, and RRF
+  over three or four lists (no weight to fit).
 Prints MRR@10 and hit@1 on the seed development set (stand-alone answerable questions; the rule for choosing)
 and, with `--beir`, nDCG@10 and Recall@100 on that benchmark's test queries (reported, never used to choose).
 """
@@ -58,16 +60,40 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
     return search
 
 
-def dense_side(retriever: Retriever, query: str, n: int) -> Ranking:
+def dense_side(retriever: Retriever, vector: list[float], n: int) -> Ranking:
     out: Ranking = {}
-    for cid, similarity in retriever.store.nearest(retriever.embedder.embed([query])[0], n):
+    for cid, similarity in retriever.store.nearest(vector, n):
         out.setdefault(parse_chunk_id(cid)[0], similarity)
     return out
 
 
-def rrf(dense: Ranking, bm25: Ranking, k: int = 60) -> Ranking:
+def paper_side(retriever: Retriever) -> Callable[[list[float], int], Ranking]:
+    """A dense search over whole papers: each paper's vector is the normalised mean of its chunks' stored vectors
+    (no new embedding), so a paper that matches in several chunks is not scored by one chunk alone."""
+    import numpy as np
+
+    ids = [cid for cid, _ in retriever.store.documents()]
+    vectors: dict[str, list[float]] = {}
+    for start in range(0, len(ids), 2000):
+        vectors.update(retriever.store.chunk_vectors(ids[start : start + 2000]))
+    by_paper: dict[str, list[list[float]]] = {}
+    for cid, vector in vectors.items():
+        by_paper.setdefault(parse_chunk_id(cid)[0], []).append(vector)
+    owners = sorted(by_paper)
+    matrix = np.array([np.mean(by_paper[pid], axis=0) for pid in owners], dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def search(query: list[float], n: int) -> Ranking:
+        scores = matrix @ np.asarray(query, dtype=np.float32)
+        best = np.argsort(-scores)[:n]
+        return {owners[int(i)]: float(scores[i]) for i in best}
+
+    return search
+
+
+def rrf(*sides: Ranking, k: int = 60) -> Ranking:
     fused: Ranking = {}
-    for side in (dense, bm25):
+    for side in sides:
         for rank, pid in enumerate(side, start=1):
             fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
     return fused
@@ -88,9 +114,15 @@ def top(fused: Ranking, n: int) -> list[str]:
     return sorted(fused, key=lambda pid: (-fused[pid], pid))[:n]
 
 
-def variants(dense: Ranking, sides: dict[str, Ranking]) -> dict[str, list[str]]:
+def variants(dense: Ranking, sides: dict[str, Ranking], paper: Ranking) -> dict[str, list[str]]:
     """Every variant's top 100 papers for one question."""
-    out = {"dense only": top(dense, 100)}
+    out = {"dense only": top(dense, 100), "dense over whole papers only": top(paper, 100)}
+    out["rrf, dense chunks + dense papers"] = top(rrf(dense, paper), 100)
+    chunk, abstract = sides["chunk k1=1.5 b=0.75"], sides["abstract k1=1.5 b=0.75"]
+    out["rrf3, dense + BM25 chunks + BM25 abstracts"] = top(rrf(dense, chunk, abstract), 100)
+    out["rrf3, dense + dense papers + BM25 chunks"] = top(rrf(dense, paper, chunk), 100)
+    out["rrf3, dense + dense papers + BM25 abstracts"] = top(rrf(dense, paper, abstract), 100)
+    out["rrf4, dense + dense papers + BM25 chunks + BM25 abstracts"] = top(rrf(dense, paper, chunk, abstract), 100)
     for name, bm25 in sides.items():
         out[f"BM25 only, {name}"] = top(bm25, 100)
         out[f"rrf, {name}"] = top(rrf(dense, bm25), 100)
@@ -107,10 +139,13 @@ def collect(settings: Settings, questions: list[tuple[str, str]], n: int) -> dic
         for level in ("chunk", "abstract")
         for k1, b in ((1.5, 0.75), (0.9, 0.4))
     }
+    papers = paper_side(retriever)
     runs: dict[str, dict[str, list[str]]] = {}
     for qid, text in questions:
-        dense = dense_side(retriever, text, n)
-        runs[qid] = variants(dense, {name: search(text, n) for name, search in searches.items()})
+        vector = retriever.embedder.embed([text])[0]
+        dense = dense_side(retriever, vector, n)
+        sides = {name: search(text, n) for name, search in searches.items()}
+        runs[qid] = variants(dense, sides, papers(vector, n))
     return runs
 
 
