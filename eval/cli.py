@@ -19,6 +19,7 @@ ABLATIONS: dict[str, dict[str, object]] = {
     "prompt": {"answer__prompt": "plain"},  # the earlier prompt: no fixed prefix, no worked example
     "extractive": {"answer__extractive": False},  # abstain instead of quoting evidence
     "facts": {"answer__check_facts": False},  # numbers and names not checked
+    "leader": {"retrieval__leader_only": "off"},  # other sources shown beside a clear leader (the fast model's)
 }
 
 

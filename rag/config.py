@@ -17,6 +17,8 @@ from rag.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
 EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")  # how the embedding model runs (rag.embed, rag.onnx_embed)
+LEADER_ONLY = ("auto", "on", "off")
+LEADER_ONLY_LLMS = frozenset({"fast"})  # the LLMs that 'auto' shows a clear leader alone (measured, README)
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,19 @@ class RetrievalSettings:
     lead_words: int = 130  # evidence words for a clear leader (its whole abstract when it fits)
     lead_margin: float = 0.06  # dense lead over the runner-up that makes a paper the clear leader
     adaptive_budget: bool = True  # off: every source shares `prompt_words`, best sentences first
+    leader_only: str = "auto"  # beside a clear leader the LLM sees no other source: 'on', 'off' or 'auto' (fast)
     cover_names: bool = True  # a paper for each name the question asks about that no hit mentions (comparisons)
     stored_sentences: bool = True  # off: embed the sources' sentences on every question (the earlier path)
+
+    def __post_init__(self) -> None:
+        if self.leader_only not in LEADER_ONLY:
+            raise ConfigError(f"leader_only must be one of {', '.join(LEADER_ONLY)}, got {self.leader_only!r}")
+
+    def shows_leader_only(self, llm: str) -> bool:
+        """Whether a clear leader is the only source the LLM `llm` sees. 'auto' is on for the fast model, which
+        otherwise often answers from another source's one sentence (README: the fast model), and off for the
+        default model, whose development-set answers it did not improve."""
+        return self.leader_only == "on" or (self.leader_only == "auto" and llm in LEADER_ONLY_LLMS)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Every sentence of a retrieved abstract carries its cosine similarity to the ques
 model needs: sentences holding the question's key terms; when the question asks for a quantity, sentences holding
 numbers; and sentences that name the paper's contribution ("we propose X"), which "which method" questions ask
 for. The budget adapts: when one paper clearly leads (both retrievers rank it first, or its dense score leads by
-a margin) it gets most of the words, up to its whole abstract, and the others their best sentence; when several
+a margin) it gets most of the words, up to its whole abstract, and the others their best sentence (or nothing,
+for a model that answers from them instead of the leader); when several
 papers are close, or the question names things found in different papers (a comparison), the words are spread
 over them, best sentences first. In a comparison (two or more sources hold things the question names) each named
 paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their best sentence;
@@ -79,6 +80,7 @@ class Budget:
     spread_words: int = 120  # shared by all sources when no paper clearly leads
     lead_words: int = 130  # for a clear leader (its whole abstract when it fits)
     lead_margin: float = 0.06  # dense-cosine lead over the runner-up that makes a paper the clear leader
+    others: bool = True  # beside a clear leader the other sources keep their best sentence (off: none)
 
 
 def key_terms(question: str) -> set[str]:
@@ -165,7 +167,7 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
     used = 0
     if sources and clear_leader(sources, budget.lead_margin, question):
         lead = sources[0]
-        for s in sources[1:]:  # every other source keeps its best sentence
+        for s in sources[1:] if budget.others else []:  # every other source keeps its best sentence
             if ranked[s.n]:
                 chosen[s.n].append(ranked[s.n][0])
         words = budget.lead_words

@@ -163,11 +163,14 @@ class Pipeline:
         plain = self.settings.answer.prompt == "plain"
         lead = r.lead_words if r.adaptive_budget else r.prompt_words
         margin = r.lead_margin if r.adaptive_budget else float("inf")
-        chosen = evidence.choose(question, sources, evidence.Budget(r.prompt_words, lead, margin))
+        others = not r.shows_leader_only(self.settings.llm.backend)
+        chosen = evidence.choose(question, sources, evidence.Budget(r.prompt_words, lead, margin, others))
         blocks = []
         for source in sources:
             source.evidence = [] if context == "abstracts" else chosen[source.n]
             text = source.abstract if context == "abstracts" else " ".join(e.text for e in source.evidence)
+            if not text:  # left out beside a clear leader (or nothing to show): not in the prompt
+                continue
             blocks.append(prompts.SOURCE_BLOCK.format(n=source.n, title=source.title or source.paper_id, text=text))
         if plain:
             user = prompts.PLAIN_USER.format(sources="\n\n".join(blocks), question=question)

@@ -36,6 +36,19 @@ def test_a_clear_leader_gets_its_sentences_within_the_lead_budget_and_others_the
     assert chosen[3][0].score == 0.4
 
 
+def test_beside_a_clear_leader_the_others_can_be_left_out() -> None:
+    sources = [
+        source(1, [0.5, 0.6, 0.7, 0.4], 0.8, 9.0),
+        source(2, [0.3, 0.2], 0.6, 5.0),
+        source(3, [0.1, 0.4], 0.5, 4.0),
+    ]
+    alone = choose("q", sources, Budget(spread_words=20, lead_words=30, lead_margin=0.06, others=False))
+    assert [len(alone[n]) for n in (1, 2, 3)] == [3, 0, 0]  # the leader's words are what they were
+    close = [source(1, [0.2, 0.9], 0.61, 5.0), source(2, [0.8, 0.1], 0.60, 7.0)]
+    spread = choose("q", close, Budget(spread_words=40, lead_words=200, lead_margin=0.06, others=False))
+    assert all(spread.values())  # without a clear leader every source is still shown
+
+
 def test_close_papers_share_the_budget_best_sentences_first() -> None:
     sources = [source(1, [0.2, 0.9], 0.61, 5.0), source(2, [0.8, 0.1], 0.60, 7.0), source(3, [0.5, 0.4], 0.58, 3.0)]
     assert not clear_leader(sources, margin=0.06)  # BM25 and the dense side disagree, and no dense margin

@@ -9,7 +9,7 @@ import pytest
 
 from rag import prompts
 from rag.config import AnswerSettings, RetrievalSettings, Settings
-from rag.errors import InputError
+from rag.errors import ConfigError, InputError
 from rag.ingest import ingest
 from rag.pipeline import Pipeline, looks_like_follow_up
 from tests.fakes import ScriptedLLM
@@ -76,6 +76,26 @@ def test_answer_with_checked_citations(settings: Settings) -> None:
     prompt = llm.history[0][-1]["content"]
     assert "[1] Stable-SPAM: stable 4-bit training" in prompt and "[2] " in prompt
     assert answer.timings["first_token_s"] <= answer.timings["total_s"]
+
+
+def test_the_fast_model_sees_a_clear_leader_alone(settings: Settings) -> None:
+    question = "Which optimizer is more stable than Adam for 4-bit training?"
+    for llm_name, others_shown in (("fast", False), ("default", True)):
+        llm = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+        answer = Pipeline(settings.override(llm__backend=llm_name), llm=llm).ask(question)
+        prompt = llm.history[0][-1]["content"]
+        assert "[1] Stable-SPAM: stable 4-bit training" in prompt
+        assert ("[2] " in prompt) is others_shown
+        assert [bool(s.evidence) for s in answer.sources] == [True, others_shown]  # what the LLM was shown
+        assert answer.sources[0].cited and not answer.abstained
+    forced = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+    Pipeline(settings.override(retrieval__leader_only="on"), llm=forced).ask(question)
+    assert "[2] " not in forced.history[0][-1]["content"]
+
+
+def test_an_unknown_leader_only_choice_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="leader_only must be one of auto, on, off, got 'sometimes'"):
+        RetrievalSettings(leader_only="sometimes")
 
 
 def test_floor_abstains_without_calling_the_llm(settings: Settings) -> None:
