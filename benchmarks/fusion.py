@@ -72,12 +72,8 @@ def paper_side(retriever: Retriever) -> Callable[[list[float], int], Ranking]:
     (no new embedding), so a paper that matches in several chunks is not scored by one chunk alone."""
     import numpy as np
 
-    ids = [cid for cid, _ in retriever.store.documents()]
-    vectors: dict[str, list[float]] = {}
-    for start in range(0, len(ids), 2000):
-        vectors.update(retriever.store.chunk_vectors(ids[start : start + 2000]))
     by_paper: dict[str, list[list[float]]] = {}
-    for cid, vector in vectors.items():
+    for cid, vector in retriever.store.vectors():
         by_paper.setdefault(parse_chunk_id(cid)[0], []).append(vector)
     owners = sorted(by_paper)
     matrix = np.array([np.mean(by_paper[pid], axis=0) for pid in owners], dtype=np.float32)

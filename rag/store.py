@@ -146,6 +146,10 @@ class ChunkStore:
         """(chunk id, embedded text) of every chunk, in pages (what the BM25 side indexes)."""
         return self._pages(field="documents")
 
+    def vectors(self) -> Iterator[tuple[str, Any]]:
+        """(chunk id, stored vector) of every chunk, in pages."""
+        return self._pages(field="embeddings")
+
     def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """The `n` chunks nearest to `vector` as (chunk id, cosine similarity), best first: ids only, since a chunk
         id names its paper and version (`rag.metadata.parse_chunk_id`) and fetching metadata costs more than the
