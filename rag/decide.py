@@ -2,8 +2,10 @@
 
 Before the LLM: abstain when retrieval found nothing about the question (neither the dense floor nor a clear
 BM25 leader), when the question names something (an acronym, a model, a place) that no retrieved abstract
-mentions, or when no sentence of the retrieved abstracts matches the question (a question that shares words with
-the corpus but not its topic, such as error-correcting "codes" in quantum computing against learned codes).
+mentions, when it asks for a paper by name ("the original ResNet paper") and no retrieved paper is that paper
+(its title or its own "we propose X" sentence), or when no sentence of the retrieved abstracts matches the
+question (a question that shares words with the corpus but not its topic, such as error-correcting "codes" in
+quantum computing against learned codes).
 After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
 is about the question: similar to it (cosine), adding something it did not already say (new content words), and
 stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
@@ -11,7 +13,9 @@ the question when they match well enough (mode 'extractive'); otherwise abstain.
 input: it triggers the quote path, never an abstention by itself when the evidence is good. An answer to
 "which method..." or "is there a model that..." that names nothing the question did not say gives way to the
 quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the name
-test cannot see, so it never causes an abstention alone).
+test cannot see, so it never causes an abstention alone). So does an answer that rests only on other papers when
+one paper clearly leads retrieval and holds the best-matching sentence: a small model sometimes answers from a
+distractor's one sentence instead (never an abstention on its own either).
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ def before_llm(signals: Signals, rules: Rules) -> str | None:
         return "no indexed abstract is relevant enough"
     if rules.pipeline_decides and signals.missing_names:
         return f"no retrieved abstract mentions {', '.join(signals.missing_names)}"
+    if rules.pipeline_decides and signals.missing_papers:
+        papers = " and ".join(signals.missing_papers)
+        return f"the {papers} paper is not indexed (the retrieved abstracts only mention it)"
     if rules.pipeline_decides and signals.quote < rules.topic_floor:
         return "no sentence of the retrieved abstracts is about the question"
     return None
@@ -67,6 +74,8 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the question asks for a number and the verified answer gives none"
     elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own
         why = "the question asks which one and the verified answer names none"
+    elif signals.leader and not signals.cites_leader and signals.quote_from == signals.leader and quotable:
+        why = f"the verified answer cites none of the clearly leading paper [{signals.leader}]"
     else:
         return GENERATED, ""
     if quotable:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rag.citations import content_words
-from rag.facts import holders, mentions, names, numbers, phrases
+from rag.facts import PROPOSAL, holders, mentions, names, numbers, phrases
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -31,11 +31,6 @@ QUANTITY = re.compile(
 )
 CONTRIBUTION = re.compile(
     r"\b(we (propose|introduce|present|develop|call|name|design)|(called|named|dubbed|termed)\b)", re.IGNORECASE
-)
-PROPOSAL = re.compile(  # what a paper's share starts with when several papers are asked about: said any common way
-    r"\b((we|this paper|this work)\b[^.;]{0,100}?\b(propose|introduce|present|develop|design)[sd]?\b|"
-    r"we (call|name)\b|(called|named|dubbed|termed)\b|the key idea)",
-    re.IGNORECASE,
 )
 SEVERAL = re.compile(  # questions about more than one paper: "which papers...", "what approaches...", "compare..."
     r"^(compare|contrast)\b|\b(papers|studies|approaches|ways)\b", re.IGNORECASE

@@ -23,6 +23,27 @@ NUMBER = re.compile(
 )
 TOKEN = re.compile(r"[A-Za-z0-9][\w\-.']*[A-Za-z0-9]|[A-Za-z0-9]")
 MARKERS = re.compile(r"\s*\[(?:\d+(?:\s*[,;]\s*\d+)*|unverified)\]")
+PRESENTS = re.compile(  # the verb or participle of a sentence that presents what the paper contributes
+    r"\b((propos|introduc)(e|es|ed|ing)|(present|develop|design)(s|ed|ing)?|call(ed)?|name[ds]?|dubbed|termed)\b",
+    re.IGNORECASE,
+)
+PRESENT_WINDOW = 8  # words after that verb within which the name must come ("we propose a novel optimizer, X")
+RIVAL = re.compile(r"\b(than|vs|versus|over|beyond|against|like|without|beats?|outperforms?)\W*\S*\W*$", re.I)
+PROPOSAL = re.compile(  # a sentence saying what the paper itself contributes, said any common way
+    r"\b((we|this paper|this work)\b[^.;]{0,100}?\b(propose|introduce|present|develop|design)[sd]?\b|"
+    r"we (call|name)\b|(called|named|dubbed|termed)\b|the key idea)",
+    re.IGNORECASE,
+)
+NAMED_PAPER = re.compile(  # "the original ResNet paper", "the GPT-4 technical report": a paper asked for by name
+    r"\bthe\s+(?:original\s+|first\s+)?((?:[^\s,;:?]+\s+){0,5}?[^\s,;:?]+)\s+(?:paper|technical report|report|"
+    r"preprint|article)\b",
+    re.IGNORECASE,
+)
+PAPER_THAT = re.compile(  # "which paper introduced the Adam optimizer": the paper of what follows
+    r"\b(?:which|what)\s+(?:paper|work|article|preprint)\s+(?:first\s+)?(?:introduced|proposed|presented|described)"
+    r"\b([^?]*)",
+    re.IGNORECASE,
+)
 # Capitalised words that start questions or name nothing in particular.
 COMMON = frozenset(
     "a an and are can compare could describe did do does explain for give has have how i if in is it list "
@@ -157,6 +178,52 @@ def unknown_names(question: str, known: str) -> list[str]:
             continue
         missing.append(name)
     return missing
+
+
+def asked_papers(question: str) -> list[str]:
+    """The names of the papers a question asks for as papers of their own, not as topics.
+
+    >>> asked_papers("What top-5 error did the original ResNet paper report on ImageNet?")
+    ['ResNet']
+    >>> asked_papers("Which paper introduced the Adam optimizer and who wrote it?")
+    ['Adam']
+    >>> asked_papers("How do Stable-SPAM and the gradient noise paper each make training more stable?")
+    []
+    """
+    spans = [m.group(1) for m in NAMED_PAPER.finditer(question)] + [m.group(1) for m in PAPER_THAT.finditer(question)]
+    return [p for p in phrases(question) if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", s) for s in spans)]
+
+
+def _word(name: str) -> re.Pattern[str]:
+    """`name` as a whole word: not inside a longer word or a hyphenated one ('ResNet' is not in 'Inception-ResNet')."""
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+
+
+def own_paper(name: str, title: str, sentences: list[str]) -> bool:
+    """Whether a paper is `name`'s own, not one that only mentions it: its title leads with it ("Zoology: ...", or
+    a title without a colon that names it, not after "than" or "vs"), or one of its sentences presents it within a
+    few words ("we present Hydra, ...", "a network, named DEep Stable Multi-Interest Learning (DESMIL)").
+
+    >>> own_paper("Adam", "Stable-SPAM: How to Train in 4-Bit More Stably than 16-Bit Adam", [])
+    False
+    >>> own_paper("ResNet", "Inception-v4, Inception-ResNet and the Impact of Residual Connections", [])
+    False
+    >>> own_paper("Zoology", "Zoology: Measuring and Improving Recall", [])
+    True
+    >>> own_paper("Hydra", "Positive pairs", ["We compare against ResNet.", "We present Hydra, a framework."])
+    True
+    """
+    word = _word(name)
+    head = title.split(":", 1)[0]
+    found = word.search(head)
+    if found and not RIVAL.search(head[: found.start()]):
+        return True
+    for sentence in sentences:
+        if PROPOSAL.search(sentence):
+            for cue in PRESENTS.finditer(sentence):
+                if word.search(" ".join(sentence[cue.end() :].split()[:PRESENT_WINDOW])):
+                    return True
+    return False
 
 
 def has_number(source_numbers: list[Number], number: Number) -> bool:

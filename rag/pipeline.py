@@ -98,8 +98,14 @@ class Pipeline:
         signals.retrieved = bool(hits) and self.retriever.relevant(hits)
         known = " ".join(f"{s.title} {s.abstract}" for s in sources)
         signals.missing_names = facts.unknown_names(query, known)
+        signals.missing_papers = [
+            name
+            for name in facts.asked_papers(query)
+            if not any(facts.own_paper(name, s.title, [e.text for e in s.evidence]) for s in sources)
+        ]
         quotes = evidence.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
-        signals.quote = round(quotes[0][2], 4) if quotes else 0.0
+        signals.quote, signals.quote_from = (round(quotes[0][2], 4), quotes[0][0]) if quotes else (0.0, 0)
+        signals.leader = hits[0].n if hits and evidence.clear_leader(hits, self.budget().lead_margin, query) else 0
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
         if reason:
@@ -155,16 +161,19 @@ class Pipeline:
         added = content_words(text) - content_words(question)  # a rewrite must bring in what 'it' refers to
         return text if 3 <= len(text) <= 400 and added else f"{previous} {question}"
 
+    def budget(self) -> evidence.Budget:
+        """The evidence budget, from the settings (without the adaptive budget no paper leads by its dense score)."""
+        r = self.settings.retrieval
+        lead = r.lead_words if r.adaptive_budget else r.prompt_words
+        margin = r.lead_margin if r.adaptive_budget else float("inf")
+        return evidence.Budget(r.prompt_words, lead, margin, not r.shows_leader_only(self.settings.llm.backend))
+
     def messages(self, question: str, sources: list[Source], context: str = "evidence") -> list[dict]:
         """The chat messages: the fixed prefix (rules and a worked example), then the numbered sources (evidence
         within the adaptive budget, or whole abstracts) and the stand-alone question. Each source's `evidence`
         becomes what the LLM was shown."""
-        r = self.settings.retrieval
         plain = self.settings.answer.prompt == "plain"
-        lead = r.lead_words if r.adaptive_budget else r.prompt_words
-        margin = r.lead_margin if r.adaptive_budget else float("inf")
-        others = not r.shows_leader_only(self.settings.llm.backend)
-        chosen = evidence.choose(question, sources, evidence.Budget(r.prompt_words, lead, margin, others))
+        chosen = evidence.choose(question, sources, self.budget())
         blocks = []
         for source in sources:
             source.evidence = [] if context == "abstracts" else chosen[source.n]
@@ -190,6 +199,7 @@ class Pipeline:
             answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
         supported = [s.text for s in answer.sentences if s.supported]
         signals.supported = len(supported)
+        signals.cites_leader = any(signals.leader in s.citations for s in answer.sentences if s.supported)
         if supported:
             said = " ".join(supported)
             q_vec, a_vec = self.embedder.embed([answer.query, said])

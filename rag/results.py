@@ -67,6 +67,7 @@ class Signals:
     dense: float = 0.0  # best dense cosine of the retrieved papers
     retrieved: bool = False  # retrieval found something (dense floor or clear BM25 leader)
     missing_names: list[str] = field(default_factory=list)  # names in the question no retrieved abstract has
+    missing_papers: list[str] = field(default_factory=list)  # papers asked for by name that no retrieved paper is
     refused: bool = False  # the model replied with the fixed refusal
     supported: int = 0  # answer sentences that passed the citation and fact checks
     relevance: float = 0.0  # cosine between the question and the supported part of the answer
@@ -76,6 +77,9 @@ class Signals:
     wants_name: bool = False  # the question asks which method, model or work ...
     has_name: bool = False  # ... and the supported part names one the question did not
     quote: float = 0.0  # how well the best retrieved abstract sentence matches the question (rag.evidence.relevance)
+    quote_from: int = 0  # the source number of that best sentence
+    leader: int = 0  # the source number of a paper that clearly leads retrieval (rag.evidence.clear_leader), 0: none
+    cites_leader: bool = False  # the supported part of the answer cites that paper
 
 
 @dataclass

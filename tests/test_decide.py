@@ -64,6 +64,19 @@ def test_an_off_topic_question_naming_what_no_source_mentions_abstains_before_th
     assert llm.history == [] and answer.sources == []
 
 
+def test_a_paper_asked_for_by_name_that_is_only_cited_abstains_before_the_llm(settings: Settings) -> None:
+    llm = ScriptedLLM([])
+    pipeline = Pipeline(settings, llm=llm)
+    assert "Adam" in " ".join(s.abstract for s in pipeline.retriever.search("Adam"))  # cited, so not a missing name
+    answer = pipeline.ask("How stable was 4-bit training in the original Adam paper?")
+    assert answer.abstained and answer.mode == decide.ABSTAINED and llm.history == []
+    assert answer.signals.missing_papers == ["Adam"]
+    assert answer.reason == "the Adam paper is not indexed (the retrieved abstracts only mention it)"
+    own = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+    kept = Pipeline(settings, llm=own).ask("How stable is 4-bit training with Adam in the Stable-SPAM paper?")
+    assert kept.signals.missing_papers == [] and len(own.history) == 1 and kept.mode == decide.GENERATED
+
+
 def test_a_question_sharing_words_but_not_the_topic_abstains_before_the_llm(settings: Settings) -> None:
     loose = settings.override(retrieval__floor=0.0)  # retrieval alone would let it through
     question = "How do surface codes correct errors in quantum computers?"
@@ -130,6 +143,19 @@ def test_a_which_question_answered_without_a_name_gets_the_quote_that_names_it(s
     assert named.signals.has_name and named.mode == decide.GENERATED
 
 
+def test_an_answer_resting_only_on_papers_below_a_clear_leader_gives_way_to_the_quote(settings: Settings) -> None:
+    question = "How is training made more stable than Adam in 4-bit precision?"
+    off = ScriptedLLM(["Graph neural networks improve accuracy by 5 percent in training [2]."])
+    answer = Pipeline(settings, llm=off).ask(question)
+    assert answer.sources[0].paper_id == "spam" and answer.signals.leader == answer.signals.quote_from == 1
+    assert answer.signals.supported == 1 and not answer.signals.cites_leader  # verified, but by the distractor
+    assert answer.mode == decide.EXTRACTIVE and "cites none of the clearly leading paper [1]" in answer.reason
+    assert answer.answer == f"{prompts.QUOTED} \u201cIt is more stable than Adam under low precision.\u201d [1]"
+    on = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+    kept = Pipeline(settings, llm=on).ask(question)
+    assert kept.signals.cites_leader and kept.mode == decide.GENERATED
+
+
 def test_a_which_answer_without_a_name_is_kept_when_no_quote_is_good_enough(settings: Settings) -> None:
     strict = settings.override(answer__relevance_floor=0.0, answer__min_novel=0, answer__quote_floor=0.99)
     answer = Pipeline(strict, llm=ScriptedLLM(["The molecular property experiments use a dataset [1]."])).ask(
@@ -164,6 +190,22 @@ def test_a_number_is_news_an_answer_that_only_adds_the_asked_number_is_kept(sett
         (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_number=True, quote=0.8), decide.EXTRACTIVE),
         (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_name=True, quote=0.8), decide.EXTRACTIVE),
         (decide.Signals(True, supported=1, relevance=0.6, novel=4, wants_name=True, quote=0.3), decide.GENERATED),
+        (
+            decide.Signals(True, supported=1, relevance=0.6, novel=4, leader=1, quote=0.8, quote_from=1),
+            decide.EXTRACTIVE,
+        ),
+        (
+            decide.Signals(True, supported=1, relevance=0.6, novel=4, leader=1, quote=0.8, quote_from=2),
+            decide.GENERATED,
+        ),
+        (
+            decide.Signals(True, supported=1, relevance=0.6, novel=4, leader=1, quote=0.3, quote_from=1),
+            decide.GENERATED,
+        ),
+        (
+            decide.Signals(True, supported=1, relevance=0.6, novel=4, leader=1, cites_leader=True, quote=0.8),
+            decide.GENERATED,
+        ),
         (decide.Signals(retrieved=True, refused=True, quote=0.7), decide.EXTRACTIVE),
         (decide.Signals(retrieved=True, refused=True, quote=0.2), decide.ABSTAINED),
         (decide.Signals(retrieved=True, supported=0, quote=0.7), decide.EXTRACTIVE),
@@ -178,6 +220,7 @@ def test_the_decision_before_generation() -> None:
     rules = decide.Rules()
     assert decide.before_llm(decide.Signals(retrieved=False), rules) == "no indexed abstract is relevant enough"
     assert "Tokyo" in (decide.before_llm(decide.Signals(retrieved=True, missing_names=["Tokyo"]), rules) or "")
+    assert "AlexNet" in (decide.before_llm(decide.Signals(retrieved=True, missing_papers=["AlexNet"]), rules) or "")
     off_topic = decide.Signals(retrieved=True, quote=rules.topic_floor - 0.01)
     assert decide.before_llm(off_topic, rules) == "no sentence of the retrieved abstracts is about the question"
     assert decide.before_llm(decide.Signals(retrieved=True, quote=rules.topic_floor), rules) is None

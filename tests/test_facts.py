@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.facts import mentions, names, numbers, phrases, unknown_names, unsupported_facts
+from rag.facts import asked_papers, mentions, names, numbers, own_paper, phrases, unknown_names, unsupported_facts
 
 ABSTRACT = (
     "We compress LLaVA-13B weights to 4-bit. Memory drops by 2.78x and generation is 1.44x faster, "
@@ -62,3 +62,34 @@ def test_a_question_names_what_no_abstract_mentions_but_affixes_do_not_count() -
     assert unknown_names("Does Stable-SPAM beat Adam on LLaMA in 4-bit?", known) == ["Adam"]
     assert unknown_names("How good is the sub-1B embedder?", known) == []
     assert unknown_names("How does GPT-4 compare?", known) == ["GPT-4"]
+
+
+@pytest.mark.parametrize(
+    ("question", "papers"),
+    [
+        ("What accuracy did the original AlexNet paper report on ImageNet?", ["AlexNet"]),
+        ("What learning-rate schedule did the GPT-4 technical report use?", ["GPT-4"]),
+        ("What context length does the Mistral 7B paper report?", ["Mistral 7B"]),
+        ("Which paper introduced the Adam optimizer and who wrote it?", ["Adam"]),
+        ("What did the Zoology paper find about efficient language models?", ["Zoology"]),
+        ("What does the gradient noise paper say about Adam?", []),  # a topic, not a name
+        ("Does Stable-SPAM beat Adam in 4-bit training?", []),  # names, but no paper asked for
+        ("What does the paper on MUVERA guarantee?", []),
+    ],
+)
+def test_a_paper_asked_for_by_name(question: str, papers: list[str]) -> None:
+    assert asked_papers(question) == papers
+
+
+def test_a_paper_is_the_named_one_by_its_title_or_its_own_proposal_not_by_citing_it() -> None:
+    assert own_paper("Stable-SPAM", "Stable-SPAM: How to Train in 4-Bit More Stably than Adam", [])
+    assert own_paper("Hydra", "Positive pairs for self-supervision", ["We present Hydra, a framework for pairs."])
+    named = (
+        "Based on this, we propose a novel multi-interest network, named DEep Stable Learning (DESMIL), which works."
+    )
+    assert own_paper("DESMIL", "Improving Multi-Interest Network with Stable Learning", [named])
+    assert not own_paper("Adam", "Stable-SPAM: stable 4-bit training", ["It is more stable than Adam."])
+    assert not own_paper("Adam", "How to Train in 4-Bit More Stably than 16-Bit Adam", [])  # a rival in the title
+    assert not own_paper("ResNet", "Inception-v4, Inception-ResNet and Residual Connections", [])  # another model
+    far = "We introduce the first benchmark AIMicius, where Sigma performs well across all tasks, beating GPT-4."
+    assert not own_paper("GPT-4", "Sigma: an efficient model", [far])  # presented is AIMicius, not GPT-4
