@@ -200,9 +200,9 @@ def _word(name: str) -> re.Pattern[str]:
 
 
 def own_paper(name: str, title: str, sentences: list[str]) -> bool:
-    """Whether a paper is `name`'s own, not one that only mentions it: its title leads with it ("Zoology: ...", or
-    a title without a colon that names it, not after "than" or "vs"), or one of its sentences presents it within a
-    few words ("we present Hydra, ...", "a network, named DEep Stable Multi-Interest Learning (DESMIL)").
+    """Whether a paper is `name`'s own, not one that only mentions it: its title names it as a word of its own (not
+    inside "Inception-ResNet", not after "than" or "vs"), or one of its sentences presents it within a few words
+    ("we present Hydra, ...", "a network, named DEep Stable Multi-Interest Learning (DESMIL)").
 
     >>> own_paper("Adam", "Stable-SPAM: How to Train in 4-Bit More Stably than 16-Bit Adam", [])
     False
@@ -210,13 +210,13 @@ def own_paper(name: str, title: str, sentences: list[str]) -> bool:
     False
     >>> own_paper("Zoology", "Zoology: Measuring and Improving Recall", [])
     True
+    >>> own_paper("Kuaishou", "HoME: Hierarchy of Multi-Gate Experts for Multi-Task Learning at Kuaishou", [])
+    True
     >>> own_paper("Hydra", "Positive pairs", ["We compare against ResNet.", "We present Hydra, a framework."])
     True
     """
     word = _word(name)
-    head = title.split(":", 1)[0]
-    found = word.search(head)
-    if found and not RIVAL.search(head[: found.start()]):
+    if any(not RIVAL.search(title[: found.start()]) for found in word.finditer(title)):
         return True
     for sentence in sentences:
         if PROPOSAL.search(sentence):

@@ -88,6 +88,7 @@ def test_a_paper_is_the_named_one_by_its_title_or_its_own_proposal_not_by_citing
         "Based on this, we propose a novel multi-interest network, named DEep Stable Learning (DESMIL), which works."
     )
     assert own_paper("DESMIL", "Improving Multi-Interest Network with Stable Learning", [named])
+    assert own_paper("Kuaishou", "HoME: Hierarchy of Multi-Gate Experts for Multi-Task Learning at Kuaishou", [])
     assert not own_paper("Adam", "Stable-SPAM: stable 4-bit training", ["It is more stable than Adam."])
     assert not own_paper("Adam", "How to Train in 4-Bit More Stably than 16-Bit Adam", [])  # a rival in the title
     assert not own_paper("ResNet", "Inception-v4, Inception-ResNet and Residual Connections", [])  # another model
