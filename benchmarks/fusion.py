@@ -9,7 +9,9 @@ over whole abstracts), then every variant is fused from them, so the variants di
 - BM25 over chunks or over whole abstracts (title + abstract, one document per paper), with bm25s's defaults
   (k1 = 1.5, b = 0.75) or Anserini's BEIR defaults (k1 = 0.9, b = 0.4).
 - a paper-level dense side (each paper's stored chunk vectors averaged), alone and as a further RRF list, and RRF
-  over three or four lists (no weight to fit).
+  over three or four lists (no weight to fit);
+- a sentence-level dense side (each paper scored by its best stored sentence vector), alone and as a further RRF
+  list.
 Prints MRR@10 and hit@1 on the seed development set (stand-alone answerable questions; the rule for choosing)
 and, with `--beir`, nDCG@10 and Recall@100 on that benchmark's test queries (reported, never used to choose).
 """
@@ -87,6 +89,29 @@ def paper_side(retriever: Retriever) -> Callable[[list[float], int], Ranking]:
     return search
 
 
+def sentence_side(retriever: Retriever) -> Callable[[list[float], int], Ranking]:
+    """A dense search over single abstract sentences (their vectors stored at ingest): each paper is scored by its
+    best-matching sentence, as a claim is checked against one rationale sentence."""
+    import numpy as np
+
+    owners, rows = [], []
+    for sid, vector in retriever.store.stored_sentences():
+        owners.append(parse_chunk_id(sid)[0])
+        rows.append(vector)
+    matrix = np.asarray(rows, dtype=np.float32)
+
+    def search(query: list[float], n: int) -> Ranking:
+        scores = matrix @ np.asarray(query, dtype=np.float32)
+        out: Ranking = {}
+        for i in np.argsort(-scores)[: n * 8]:
+            out.setdefault(owners[int(i)], float(scores[i]))
+            if len(out) == n:
+                break
+        return out
+
+    return search
+
+
 def rrf(*sides: Ranking, k: int = 60) -> Ranking:
     fused: Ranking = {}
     for side in sides:
@@ -110,9 +135,13 @@ def top(fused: Ranking, n: int) -> list[str]:
     return sorted(fused, key=lambda pid: (-fused[pid], pid))[:n]
 
 
-def variants(dense: Ranking, sides: dict[str, Ranking], paper: Ranking) -> dict[str, list[str]]:
+def variants(dense: Ranking, sides: dict[str, Ranking], paper: Ranking, sentence: Ranking) -> dict[str, list[str]]:
     """Every variant's top 100 papers for one question."""
     out = {"dense only": top(dense, 100), "dense over whole papers only": top(paper, 100)}
+    out["dense over single sentences only"] = top(sentence, 100)
+    out["rrf, dense chunks + dense sentences"] = top(rrf(dense, sentence), 100)
+    for name, bm25 in sides.items():
+        out[f"rrf3, dense chunks + dense sentences + BM25 {name}"] = top(rrf(dense, sentence, bm25), 100)
     out["rrf, dense chunks + dense papers"] = top(rrf(dense, paper), 100)
     chunk, abstract = sides["chunk k1=1.5 b=0.75"], sides["abstract k1=1.5 b=0.75"]
     out["rrf3, dense + BM25 chunks + BM25 abstracts"] = top(rrf(dense, chunk, abstract), 100)
@@ -136,12 +165,13 @@ def collect(settings: Settings, questions: list[tuple[str, str]], n: int) -> dic
         for k1, b in ((1.5, 0.75), (0.9, 0.4))
     }
     papers = paper_side(retriever)
+    sentences = sentence_side(retriever)
     runs: dict[str, dict[str, list[str]]] = {}
     for qid, text in questions:
         vector = retriever.embedder.embed([text])[0]
         dense = dense_side(retriever, vector, n)
         sides = {name: search(text, n) for name, search in searches.items()}
-        runs[qid] = variants(dense, sides, papers(vector, n))
+        runs[qid] = variants(dense, sides, papers(vector, n), sentences(vector, n))
     return runs
 
 

@@ -1,27 +1,28 @@
-"""Which abstract sentences the LLM sees, within a word budget, and which it quotes when generation fails.
+"""Which abstract sentences the LLM sees, within a word budget (`rag.quotes` picks what it quotes).
 
 Every sentence of a retrieved abstract carries its cosine similarity to the question. Ranking adds cues a small
 model needs: sentences holding the question's key terms; when the question asks for a quantity, sentences holding
 numbers; and sentences that name the paper's contribution ("we propose X"), which "which method" questions ask
 for. The budget adapts: when one paper clearly leads (both retrievers rank it first, or its dense score leads by
 a margin) it gets most of the words, up to its whole abstract, and the others their best sentence (or nothing,
-for a model that answers from them instead of the leader); when several
-papers are close, or the question names things found in different papers (a comparison), the words are spread
-over them, best sentences first. In a comparison (two or more sources hold things the question names) each named
-paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their best sentence;
-a question about several papers without naming them ("which papers...", "what approaches...", "compare two
-ways...") never has a leader, and every source gets such a share.
+for a model that answers from them instead of the leader); when several papers are close, or the question names
+things found in different papers (a comparison), the words are spread over them, best sentences first. When the
+question asks for a list ("what anomalies...") and the leader's abstract numbers one ("three anomalies: (1) ...
+(2) ..."), the numbered items come first. In a comparison (two or more sources hold things the question names)
+each named paper gets an equal share of the lead budget, its "we propose" sentences first, and the others their
+best sentence; a question about several papers without naming them ("which papers...", "what approaches...",
+"compare two ways...") never has a leader, and every source gets such a share.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from rag.citations import content_words
-from rag.facts import PROPOSAL, holders, mentions, names, numbers, phrases
+from rag.facts import PROPOSAL, holders, mentions, numbers, phrases
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -35,16 +36,14 @@ CONTRIBUTION = re.compile(
 SEVERAL = re.compile(  # questions about more than one paper: "which papers...", "what approaches...", "compare..."
     r"^(compare|contrast)\b|\b(papers|studies|approaches|ways)\b", re.IGNORECASE
 )
-ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
-    r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
+LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what are the main contributions ..."
+    r"^(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?(?:(?:two|three|four|five|six|main|key)\s+)?([a-z-]{3,}s)\b",
     re.IGNORECASE,
 )
-ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the words saying what kind of thing is asked
-    r"\bwhich\s+((?:[\w-]+\s+){0,3}[\w-]+)\s+(?:is|are|was|were|do|does|did|can|could|has|have|had|would|will|"
-    r"should|helps|lets|gets|beats|predicts|outperforms|works|came|beat|won|gave|made|took|found|led|held|got|"
-    r"[a-z]+es|[a-z]+ed)\b",
-    re.IGNORECASE,
+NOT_PLURAL = frozenset(  # words ending in s after "what" that are not a plural noun asked for
+    "does was has is its this thus less loss bias gives makes uses causes leads helps means happens".split()
 )
+MARKER = re.compile(r"(?:^|[\s:;,])\(((?:[1-9]|i{1,3}|iv|vi{0,3}|[a-f]))\)\s", re.IGNORECASE)
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
 NUMBER_WEIGHT = 0.10  # a sentence with a number gains this much when the question asks for a quantity
@@ -94,22 +93,6 @@ def asks_quantity(question: str) -> bool:
     (True, False)
     """
     return bool(QUANTITY.search(question))
-
-
-NUMBER_WORDS = re.compile(
-    r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
-    r"billion|orders? of magnitude)\b",
-    re.IGNORECASE,
-)
-
-
-def states_number(text: str) -> bool:
-    """Whether the text states a quantity, in digits or words.
-
-    >>> states_number("about half the steps"), states_number("it is stable")
-    (True, False)
-    """
-    return bool(numbers(text) or NUMBER_WORDS.search(text))
 
 
 def relevance(question: str, sentence: Scored, terms: set[str] | None = None) -> float:
@@ -166,7 +149,8 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
             if ranked[s.n]:
                 chosen[s.n].append(ranked[s.n][0])
         words = budget.lead_words
-        for sentence in ranked[lead.n]:
+        items = listed(question, lead.evidence)  # a list of what the question asks for goes first, in order
+        for sentence in [*items, *(e for e in ranked[lead.n] if e not in items)]:
             size = len(sentence.text.split())
             if not chosen[lead.n] or used + size <= words:
                 chosen[lead.n].append(sentence)
@@ -197,6 +181,36 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
     return {n: sorted(items, key=lambda e: e.start) for n, items in chosen.items()}
 
 
+def asked_list(question: str) -> str:
+    """The plural noun a question asks a list of ("What anomalies did they observe?" -> 'anomalies'), or ''.
+
+    >>> asked_list("What anomalies of MoE did Kuaishou observe?"), asked_list("What are the main contributions?")
+    ('anomalies', 'contributions')
+    >>> asked_list("What does NV-Embed use?"), asked_list("Which optimizer makes training stable?")
+    ('', '')
+    """
+    match = LIST_HEAD.match(question.strip())
+    word = match.group(1).lower() if match else ""
+    return "" if word in NOT_PLURAL or word.endswith(("ss", "us", "is")) else word
+
+
+def listed(question: str, sentences: Sequence[Scored]) -> list[Scored]:
+    """The items of an enumeration of what the question asks a list of, in reading order: the sentences holding
+    its markers ("(1) Expert Collapse: ...", "(2) ...", "(i) ..."), when the abstract numbers two or more items and
+    the sentence opening the list names the asked thing ("we observe three anomalies: (1) ..."); else none."""
+    noun = content_words(asked_list(question))
+    marked = [e for e in sorted(sentences, key=lambda e: e.start) if MARKER.search(e.text)]
+    labels = {m.group(1).lower() for e in marked for m in MARKER.finditer(e.text)}
+    if not noun or len(labels) < 2:
+        return []
+    first = marked[0]
+    opening = first.text[: MARKER.search(first.text).start()]  # "..., we observe three anomalies:" (or the
+    if not opening.strip():  # sentence before, when the list starts a sentence of its own)
+        before = [e for e in sentences if e.start < first.start]
+        opening = max(before, key=lambda e: e.start).text if before else ""
+    return marked if noun & content_words(opening) else []
+
+
 def paper_share(question: str, ranked: Sequence[Scored], names: Sequence[str], words: float) -> list[Scored]:
     """One paper's evidence when several papers share the budget: what it proposes (its best "we propose"
     sentence) and, when the question asks how much, its best sentence with a number, always; then, within
@@ -225,69 +239,3 @@ def comparison(held: dict[str, list[int]]) -> bool:
     NV-Embed", not "Does Stable-SPAM beat Adam?" where the Stable-SPAM paper mentions Adam too)."""
     found = [set(sources) for sources in held.values() if sources]
     return len(found) >= 2 and not set.intersection(*found)
-
-
-def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> list[tuple[int, Scored, float]]:
-    """The sentences that best match the question, as (source number, sentence, relevance), best first.
-
-    A second sentence is kept only when it scores close to the first (within 0.05). When the question asks for a
-    number, or for a name ("which method...", "is there a model that..."), and neither sentence gives one, the
-    second place goes to the best sentence of the first one's abstract that does: the quote should hold the kind
-    of thing asked for, not only the words of the question.
-    """
-    terms = key_terms(question)
-    scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
-    if not scored:
-        return []
-    top = scored[0][2]
-    picked = [item for item in scored[:most] if item[2] >= top - 0.05]
-    gives = answer_kind(question)
-    if most > 1 and gives is not None and not any(gives(e.text) for _, e, _ in picked):
-        same = [item for item in scored[1:] if item[0] == picked[0][0] and gives(item[1].text)]
-        kind = asked_type(question)  # of those, the ones that also say the asked kind ("framework") come first
-        same.sort(key=lambda item: not (kind & content_words(item[1].text)))
-        picked = picked[:1] + same[:1]
-    return picked
-
-
-def asked_type(question: str) -> set[str]:
-    """The content words saying what kind of thing a "which" question asks for (empty when it has no such phrase).
-
-    >>> sorted(asked_type("Which statistical physics framework is used to describe continual learning?"))
-    ['framework', 'physic', 'statistical']
-    >>> asked_type("Which optimizer makes 4-bit training stable?"), asked_type("How does warmup help?")
-    ({'optimizer'}, set())
-    """
-    match = ASKED_TYPE.search(question)
-    return content_words(match.group(1)) if match else set()
-
-
-def answer_kind(question: str) -> Callable[[str], bool] | None:
-    """A test for sentences that hold what the question asks for: a number, or a name the question does not
-    already say; None when the question asks for neither (a 'how' or 'why' question)."""
-    if asks_quantity(question):
-        return states_number
-    if asks_name(question):
-        return lambda text: names_new(question, text)
-    return None
-
-
-def asks_name(question: str) -> bool:
-    """Whether the question is answered by naming something ("which method...", "is there a model that...").
-
-    >>> asks_name("Which optimizer is stable in 4-bit?"), asks_name("Is there a linear-time transformer?")
-    (True, True)
-    >>> asks_name("How does the warmup speed up training?"), asks_name("How many GPUs, and which ones?")
-    (False, False)
-    """
-    return bool(ASKS_NAME.search(question)) and not asks_quantity(question)
-
-
-def names_new(question: str, text: str) -> bool:
-    """Whether the text names something (an acronym, a model, a capitalised term) the question does not say.
-
-    >>> q = "Which framework describes continual learning in binary networks?"
-    >>> names_new(q, "We cast it as a Franz-Parisi potential."), names_new(q, "Binary networks learn continually.")
-    (True, False)
-    """
-    return any(not mentions(question, name) for name in names(text))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from rag import decide, evidence, facts, prompts
+from rag import decide, evidence, facts, prompts, quotes
 from rag.citations import SupportScorer, check_answer, content_words
 from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
@@ -103,8 +103,8 @@ class Pipeline:
             for name in facts.asked_papers(query)
             if not any(facts.own_paper(name, s.title, [e.text for e in s.evidence]) for s in sources)
         ]
-        quotes = evidence.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
-        signals.quote, signals.quote_from = (round(quotes[0][2], 4), quotes[0][0]) if quotes else (0.0, 0)
+        best = quotes.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
+        signals.quote, signals.quote_from = (round(best[0][2], 4), best[0][0]) if best else (0.0, 0)
         signals.leader = hits[0].n if hits and evidence.clear_leader(hits, self.budget().lead_margin, query) else 0
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
@@ -127,7 +127,7 @@ class Pipeline:
             pieces.append(piece)
             yield Event("token", piece)
         answer.raw_answer = "".join(pieces).strip()
-        self._check(answer, rules, vectors, quotes)
+        self._check(answer, rules, vectors, best)
         answer.timings["total_s"] = round(time.perf_counter() - started, 3)
         yield Event("answer", answer=answer)
 
@@ -187,9 +187,9 @@ class Pipeline:
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
 
-    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]], quotes: list[tuple]) -> None:
+    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]], best: list[tuple]) -> None:
         """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing.
-        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again); `quotes`: the
+        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again); `best`: the
         sentences that best match the question, which `signals.quote` measured before the LLM."""
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
@@ -206,14 +206,14 @@ class Pipeline:
             signals.relevance = round(cosine(q_vec, a_vec), 4)
             new_numbers = {n.value for n in facts.numbers(said)} - {n.value for n in facts.numbers(answer.query)}
             signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
-            signals.has_number = evidence.states_number(said)
-            signals.has_name = evidence.names_new(answer.query, said)
+            signals.has_number = quotes.states_number(said)
+            signals.has_name = quotes.names_new(answer.query, said)
         signals.wants_number = evidence.asks_quantity(answer.query)
-        signals.wants_name = evidence.asks_name(answer.query)
+        signals.wants_name = quotes.asks_name(answer.query)
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
-            answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in quotes]
+            answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
             answer.answer = f"{prompts.QUOTED} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
         elif answer.mode == decide.GENERATED:
             answer.answer = " ".join(render_sentence(s) for s in answer.sentences)

@@ -150,6 +150,10 @@ class ChunkStore:
         """(chunk id, stored vector) of every chunk, in pages."""
         return self._pages(field="embeddings")
 
+    def stored_sentences(self) -> Iterator[tuple[str, Any]]:
+        """(sentence id, stored vector) of every abstract sentence, in pages (none for an index without them)."""
+        return self._pages(field="embeddings", collection=self.sentences) if self.sentences is not None else iter(())
+
     def nearest(self, vector: list[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """The `n` chunks nearest to `vector` as (chunk id, cosine similarity), best first: ids only, since a chunk
         id names its paper and version (`rag.metadata.parse_chunk_id`) and fetching metadata costs more than the

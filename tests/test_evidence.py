@@ -1,4 +1,4 @@
-"""The adaptive evidence budget: a clear leader gets most of the words; close papers share them."""
+"""The adaptive evidence budget (a clear leader gets most of the words; close papers share them) and the quote."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from rag.evidence import (
     Budget,
     asks_quantity,
     asks_several,
-    best_sentences,
     choose,
     clear_leader,
     comparison,
 )
+from rag.quotes import best_sentences
 from rag.results import Evidence, Source
 
 
@@ -190,3 +190,31 @@ def test_a_how_question_keeps_the_two_best_matching_sentences() -> None:
         "How does warmup speed up diffusion training?", [source(1, [0.9, 0.88, 0.3], 0.7, 8.0, texts)]
     )
     assert [e.text for _, e, _ in quote] == texts[:2]
+
+
+LIST_ABSTRACT = [
+    "In industry, mixture-of-experts is widely used for multi-task learning.",
+    "Yet we observe three anomalies in our iteration: (1) Expert Collapse: some experts output mostly zeros.",
+    "(2) Expert Degradation: shared experts serve one task.",
+    "Shared experts lost their ability and behaved like specific experts in our services.",
+    "(3) Expert Underfitting: sparse tasks ignore their specific experts.",
+    "We propose HoME, a balanced mixture-of-experts system.",
+]
+
+
+def test_a_question_asking_for_a_list_gets_the_numbered_items_of_the_leader() -> None:
+    # the item sentences score lowest, so the budget alone would spend the words on the others
+    lead = source(1, [0.7, 0.3, 0.35, 0.6, 0.32, 0.65], 0.8, 9.0, LIST_ABSTRACT)
+    sources = [lead, source(2, [0.3], 0.5, 2.0)]
+    budget = Budget(spread_words=20, lead_words=33, lead_margin=0.06)  # the three items hold 33 words
+    chosen = choose("What anomalies of mixture-of-experts did they observe?", sources, budget)
+    assert [e.text for e in chosen[1]] == [LIST_ABSTRACT[1], LIST_ABSTRACT[2], LIST_ABSTRACT[4]]
+    other = choose("How do shared experts behave in multi-task learning?", sources, budget)
+    assert LIST_ABSTRACT[2] not in [e.text for e in other[1]]  # no list asked for: ranked as before
+
+
+def test_a_numbered_list_of_something_else_is_not_put_first() -> None:
+    texts = ["We observe two effects: (1) faster training and (2) lower memory.", "The anomalies are rare.", "x y z."]
+    lead = source(1, [0.2, 0.9, 0.8], 0.8, 9.0, texts)
+    chosen = choose("What anomalies did they observe?", [lead], Budget(lead_words=12))
+    assert [e.text for e in chosen[1]] == texts[1:]  # the list is of effects, not anomalies

@@ -1,0 +1,106 @@
+"""Which sentences of the retrieved abstracts are quoted when generation fails, and what an answer must hold.
+
+A quote is the one or two sentences that best match the question (`rag.evidence.relevance`); when the question
+asks for a number or a name and neither gives one, the second place goes to a sentence of the same abstract that
+does. The same tests tell the decision (`rag.decide`) whether a generated answer states what was asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from rag.citations import content_words
+from rag.evidence import Ranked, Scored, asks_quantity, key_terms, relevance
+from rag.facts import mentions, names, numbers
+
+ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
+    r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
+    re.IGNORECASE,
+)
+ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the words saying what kind of thing is asked
+    r"\bwhich\s+((?:[\w-]+\s+){0,3}[\w-]+)\s+(?:is|are|was|were|do|does|did|can|could|has|have|had|would|will|"
+    r"should|helps|lets|gets|beats|predicts|outperforms|works|came|beat|won|gave|made|took|found|led|held|got|"
+    r"[a-z]+es|[a-z]+ed)\b",
+    re.IGNORECASE,
+)
+NUMBER_WORDS = re.compile(
+    r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
+    r"billion|orders? of magnitude)\b",
+    re.IGNORECASE,
+)
+
+
+def states_number(text: str) -> bool:
+    """Whether the text states a quantity, in digits or words.
+
+    >>> states_number("about half the steps"), states_number("it is stable")
+    (True, False)
+    """
+    return bool(numbers(text) or NUMBER_WORDS.search(text))
+
+
+def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> list[tuple[int, Scored, float]]:
+    """The sentences that best match the question, as (source number, sentence, relevance), best first.
+
+    A second sentence is kept only when it scores close to the first (within 0.05). When the question asks for a
+    number, or for a name ("which method...", "is there a model that..."), and neither sentence gives one, the
+    second place goes to the best sentence of the first one's abstract that does: the quote should hold the kind
+    of thing asked for, not only the words of the question.
+    """
+    terms = key_terms(question)
+    scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
+    if not scored:
+        return []
+    top = scored[0][2]
+    picked = [item for item in scored[:most] if item[2] >= top - 0.05]
+    gives = answer_kind(question)
+    if most > 1 and gives is not None and not any(gives(e.text) for _, e, _ in picked):
+        same = [item for item in scored[1:] if item[0] == picked[0][0] and gives(item[1].text)]
+        kind = asked_type(question)  # of those, the ones that also say the asked kind ("framework") come first
+        same.sort(key=lambda item: not (kind & content_words(item[1].text)))
+        picked = picked[:1] + same[:1]
+    return picked
+
+
+def asked_type(question: str) -> set[str]:
+    """The content words saying what kind of thing a "which" question asks for (empty when it has no such phrase).
+
+    >>> sorted(asked_type("Which statistical physics framework is used to describe continual learning?"))
+    ['framework', 'physic', 'statistical']
+    >>> asked_type("Which optimizer makes 4-bit training stable?"), asked_type("How does warmup help?")
+    ({'optimizer'}, set())
+    """
+    match = ASKED_TYPE.search(question)
+    return content_words(match.group(1)) if match else set()
+
+
+def answer_kind(question: str) -> Callable[[str], bool] | None:
+    """A test for sentences that hold what the question asks for: a number, or a name the question does not
+    already say; None when the question asks for neither (a 'how' or 'why' question)."""
+    if asks_quantity(question):
+        return states_number
+    if asks_name(question):
+        return lambda text: names_new(question, text)
+    return None
+
+
+def asks_name(question: str) -> bool:
+    """Whether the question is answered by naming something ("which method...", "is there a model that...").
+
+    >>> asks_name("Which optimizer is stable in 4-bit?"), asks_name("Is there a linear-time transformer?")
+    (True, True)
+    >>> asks_name("How does the warmup speed up training?"), asks_name("How many GPUs, and which ones?")
+    (False, False)
+    """
+    return bool(ASKS_NAME.search(question)) and not asks_quantity(question)
+
+
+def names_new(question: str, text: str) -> bool:
+    """Whether the text names something (an acronym, a model, a capitalised term) the question does not say.
+
+    >>> q = "Which framework describes continual learning in binary networks?"
+    >>> names_new(q, "We cast it as a Franz-Parisi potential."), names_new(q, "Binary networks learn continually.")
+    (True, False)
+    """
+    return any(not mentions(question, name) for name in names(text))
