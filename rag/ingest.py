@@ -31,7 +31,8 @@ from rag.parsers import LoadResult, load_sources
 from rag.records import Chunk, Paper
 from rag.sentences import split_sentences
 from rag.shard import Shard
-from rag.store import ChunkStore, StoredChunk, complete_papers
+from rag.store import ChunkStore
+from rag.versions import StoredChunk, complete_papers
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from rag.citations import content_words
 from rag.evidence import Ranked, Scored, asks_quantity, key_terms, relevance
-from rag.facts import mentions, names, numbers
+from rag.facts import PROPOSAL, mentions, names, numbers
 
 ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
     r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
@@ -24,6 +24,7 @@ ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the wo
     r"[a-z]+es|[a-z]+ed)\b",
     re.IGNORECASE,
 )
+ASKS_HOW = re.compile(r"\s*how\s+(?:do|does|did|can|could|would|should|might|is|are|to)\b", re.IGNORECASE)
 NUMBER_WORDS = re.compile(
     r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
     r"billion|orders? of magnitude)\b",
@@ -46,7 +47,9 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
     A second sentence is kept only when it scores close to the first (within 0.05). When the question asks for a
     number, or for a name ("which method...", "is there a model that..."), and neither sentence gives one, the
     second place goes to the best sentence of the first one's abstract that does: the quote should hold the kind
-    of thing asked for, not only the words of the question.
+    of thing asked for, not only the words of the question. When it asks how something is done and the one
+    sentence kept proposes nothing (background: "deep networks often fail on medical scans"), the best sentence
+    of that abstract saying what the paper proposes comes second, one that names the method first.
     """
     terms = key_terms(question)
     scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
@@ -60,7 +63,20 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
         kind = asked_type(question)  # of those, the ones that also say the asked kind ("framework") come first
         same.sort(key=lambda item: not (kind & content_words(item[1].text)))
         picked = picked[:1] + same[:1]
+    elif most > 1 and len(picked) == 1 and asks_how(question) and not PROPOSAL.search(picked[0][1].text):
+        same = [item for item in scored[1:] if item[0] == picked[0][0] and PROPOSAL.search(item[1].text)]
+        same.sort(key=lambda item: not names_new(question, item[1].text))  # the one naming its method first
+        picked += same[:1]
     return picked
+
+
+def asks_how(question: str) -> bool:
+    """Whether the question asks how something is done ("How can models stay reliable...?"), not how much.
+
+    >>> asks_how("How can medical image models stay reliable?"), asks_how("How much faster is it?")
+    (True, False)
+    """
+    return bool(ASKS_HOW.match(question)) and not asks_quantity(question)
 
 
 def asked_type(question: str) -> set[str]:

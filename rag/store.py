@@ -18,28 +18,16 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from rag.config import Settings
 from rag.errors import ConfigError, IndexStateError
 from rag.metadata import chunk_id, chunk_metadata, listing_metadata, parse_chunk_id, sentence_id, version_id
 from rag.records import Chunk, Paper
+from rag.versions import StoredChunk, complete_papers
 
 PAGE = 5000
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """What `scan` reports of one stored chunk."""
-
-    chunk_id: str
-    paper_id: str
-    content_hash: str
-    index: int
-    n_chunks: int
-    ingested_at: float
-    listing_key: str  # dates and sources, to notice metadata-only changes
 
 
 def connect(settings: Settings) -> Any:
@@ -77,7 +65,7 @@ class ChunkStore:
             self.collection = self.client.get_or_create_collection(
                 self.name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": settings.store.ef_search}},
                 metadata=self._info(last_ingest=None),
             )
             self.sentences = self.client.get_or_create_collection(
@@ -91,6 +79,19 @@ class ChunkStore:
                     f"no index for these settings (collection {self.name}); run `rag ingest` first"
                 ) from None
             self.sentences = self._sentences_if_any()
+        self._search_breadth()
+
+    def _search_breadth(self) -> None:
+        """Give the chunk collection the configured HNSW `ef_search` (an index built before the setting, or with
+        another value, is changed in place: a search setting, no rebuild). Chroma rebuilds the part of its graph
+        written since the last save at every start, and with its default of 100 that graph decided which of the
+        nearest chunks a search found, so the same question could get other sources after a restart. An embedded
+        Chroma reads the setting when it loads the index, so this process connects anew; a Chroma server reads it
+        at its next start."""
+        ef = self.settings.store.ef_search
+        if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") != ef:
+            self.collection.modify(configuration={"hnsw": {"ef_search": ef}})
+            self.reopen()
 
     def _sentences_if_any(self) -> Any:
         """The sentence-vector collection, or None for an index built before it existed (vectors are then
@@ -305,19 +306,3 @@ class ChunkStore:
                 else f"embedded {self.settings.chroma_dir}"
             ),
         }
-
-
-def complete_papers(stored: Iterable[StoredChunk]) -> dict[str, list[StoredChunk]]:
-    """For each paper, the chunks of its newest complete version (all `n_chunks` present)."""
-    versions: dict[tuple[str, str], list[StoredChunk]] = defaultdict(list)
-    for chunk in stored:
-        versions[(chunk.paper_id, chunk.content_hash)].append(chunk)
-    best: dict[str, list[StoredChunk]] = {}
-    for (paper_id, _), chunks in versions.items():
-        indexes = {c.index for c in chunks}
-        if indexes != set(range(chunks[0].n_chunks)) or len(chunks) != chunks[0].n_chunks:
-            continue
-        current = best.get(paper_id)
-        if current is None or max(c.ingested_at for c in chunks) > max(c.ingested_at for c in current):
-            best[paper_id] = chunks
-    return best

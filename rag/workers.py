@@ -17,7 +17,8 @@ from rag.config import Settings
 from rag.errors import ConfigError
 from rag.ingest import IngestSummary, ingest
 from rag.shard import Shard
-from rag.store import ChunkStore, complete_papers
+from rag.store import ChunkStore
+from rag.versions import complete_papers
 
 COUNTS = ("added", "updated", "unchanged", "removed", "chunks_embedded", "chunks_deleted", "sentences_backfilled")
 

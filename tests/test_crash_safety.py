@@ -12,7 +12,8 @@ import pytest
 
 from rag.config import IngestSettings, Settings
 from rag.parsers import load_sources
-from rag.store import ChunkStore, complete_papers
+from rag.store import ChunkStore
+from rag.versions import complete_papers
 from tests.conftest import DATA, run_rag, wait_until
 
 SOURCES = [str(DATA / "001_f36664b61a37cc0a.txt"), str(DATA / "003_4125c5718f88118e.txt")]

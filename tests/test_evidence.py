@@ -218,3 +218,17 @@ def test_a_numbered_list_of_something_else_is_not_put_first() -> None:
     lead = source(1, [0.2, 0.9, 0.8], 0.8, 9.0, texts)
     chosen = choose("What anomalies did they observe?", [lead], Budget(lead_words=12))
     assert [e.text for e in chosen[1]] == texts[1:]  # the list is of effects, not anomalies
+
+
+def test_a_how_quote_of_one_background_sentence_gets_what_the_paper_proposes() -> None:
+    texts = [
+        "Deep networks often fail on medical scans from other hospitals.",  # matches best, says nothing of how
+        "Taking inspiration from medicine, we propose giving networks a prior from medical knowledge.",
+        "To this end, we introduce Knowledge-enhanced Bottlenecks (KnoBo), concept bottleneck models.",
+        "We evaluate on 20 datasets.",
+    ]
+    paper = source(1, [0.80, 0.55, 0.50, 0.40], 0.7, 8.0, texts)
+    quote = best_sentences("How can medical image models stay reliable on scans from other hospitals?", [paper])
+    assert [e.text for _, e, _ in quote] == [texts[0], texts[2]]  # the proposal that names its method
+    asked_why = best_sentences("Why do medical image models fail on scans from other hospitals?", [paper])
+    assert [e.text for _, e, _ in asked_why] == [texts[0]]  # not a "how" question: the one best sentence
