@@ -43,7 +43,7 @@ LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what
 NOT_PLURAL = frozenset(  # words ending in s after "what" that are not a plural noun asked for
     "does was has is its this thus less loss bias gives makes uses causes leads helps means happens".split()
 )
-MARKER = re.compile(r"(?:^|[\s:;,])\(((?:[1-9]|i{1,3}|iv|vi{0,3}|[a-f]))\)\s", re.IGNORECASE)
+MARKER = re.compile(r"(?:^|[\s:;,])\(((?:[1-9]|i{1,3}|iv|vi{0,3}|[a-f]))\)\s", re.IGNORECASE)  # "(1) ", "(ii) ", "(b) "
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
 NUMBER_WEIGHT = 0.10  # a sentence with a number gains this much when the question asks for a quantity

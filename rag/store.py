@@ -89,7 +89,7 @@ class ChunkStore:
         Chroma reads the setting when it loads the index, so this process connects anew; a Chroma server reads it
         at its next start."""
         ef = self.settings.store.ef_search
-        if (self.collection.configuration or {}).get("hnsw", {}).get("ef_search") != ef:
+        if (self.collection.configuration_json or {}).get("hnsw", {}).get("ef_search") != ef:
             self.collection.modify(configuration={"hnsw": {"ef_search": ef}})
             self.reopen()
 

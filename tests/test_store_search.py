@@ -42,6 +42,6 @@ def test_a_search_returns_the_exact_nearest_chunks(hash_settings: Settings) -> N
 def test_an_index_built_with_another_search_breadth_gets_the_configured_one(hash_settings: Settings) -> None:
     narrow = replace(hash_settings, store=replace(hash_settings.store, ef_search=100))
     ChunkStore(narrow)
-    assert ChunkStore(narrow, create=False).collection.configuration["hnsw"]["ef_search"] == 100
+    assert ChunkStore(narrow, create=False).collection.configuration_json["hnsw"]["ef_search"] == 100
     store = ChunkStore(hash_settings, create=False)
-    assert store.collection.configuration["hnsw"]["ef_search"] == hash_settings.store.ef_search == 800
+    assert store.collection.configuration_json["hnsw"]["ef_search"] == hash_settings.store.ef_search == 800
