@@ -59,8 +59,8 @@ def main() -> None:
     base = None
     try:
         for ef in BREADTHS:
-            ChunkStore(replace(settings, store=replace(settings.store, ef_search=ef)), create=False)
-            store.reopen()
+            ChunkStore(replace(settings, store=replace(settings.store, ef_search=ef)), create=False)  # sets it
+            store.reopen()  # this store's collection handle loads the index anew, at that breadth
             recalls, times = [], []
             for vector, truth in zip(vectors, exact):
                 started = time.perf_counter()

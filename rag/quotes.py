@@ -59,15 +59,22 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
     picked = [item for item in scored[:most] if item[2] >= top - 0.05]
     gives = answer_kind(question)
     if most > 1 and gives is not None and not any(gives(e.text) for _, e, _ in picked):
-        same = [item for item in scored[1:] if item[0] == picked[0][0] and gives(item[1].text)]
         kind = asked_type(question)  # of those, the ones that also say the asked kind ("framework") come first
-        same.sort(key=lambda item: not (kind & content_words(item[1].text)))
-        picked = picked[:1] + same[:1]
+        picked = picked[:1] + next_from_same(scored, gives, lambda text: bool(kind & content_words(text)))
     elif most > 1 and len(picked) == 1 and asks_how(question) and not PROPOSAL.search(picked[0][1].text):
-        same = [item for item in scored[1:] if item[0] == picked[0][0] and PROPOSAL.search(item[1].text)]
-        same.sort(key=lambda item: not names_new(question, item[1].text))  # the one naming its method first
-        picked += same[:1]
+        proposes, names_method = lambda text: bool(PROPOSAL.search(text)), lambda text: names_new(question, text)
+        picked += next_from_same(scored, proposes, names_method)  # one naming its method first
     return picked
+
+
+def next_from_same(
+    scored: list[tuple[int, Scored, float]], gives: Callable[[str], bool], preferred: Callable[[str], bool]
+) -> list[tuple[int, Scored, float]]:
+    """The best sentence after the first of `scored` (best first) from the same abstract that `gives` what was
+    asked, one that is also `preferred` ahead of the others; empty when there is none."""
+    same = [item for item in scored[1:] if item[0] == scored[0][0] and gives(item[1].text)]
+    same.sort(key=lambda item: not preferred(item[1].text))  # stable: best first within each group
+    return same[:1]
 
 
 def asks_how(question: str) -> bool:
