@@ -37,7 +37,7 @@ class Source:
     score: float  # fused retrieval score
     cited: bool = False
     dense: float | None = None  # best chunk cosine similarity, if the dense side found it
-    bm25: float | None = None  # best chunk BM25 score, if the BM25 side found it
+    bm25: float | None = None  # best BM25 score of its chunks (or abstract), if the BM25 side found it
     chunk_ids: list[str] = field(default_factory=list)
     year: int | None = None
     venue: str = ""

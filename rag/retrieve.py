@@ -1,8 +1,9 @@
 """Hybrid retrieval: dense (Chroma) and BM25 chunk rankings, grouped by paper, fused by reciprocal rank.
 
-Each retriever ranks chunks; a paper takes the rank of its best chunk in each list (several chunks of one paper
-count once), and papers are ordered by weighted reciprocal rank fusion. For the top papers, every sentence of
-the abstract is scored against the question with its vector stored at ingest (`rag.evidence` chooses among them).
+Each retriever ranks chunks (BM25 may rank whole papers instead, `RetrievalSettings.bm25_documents`); a paper
+takes the rank of its best chunk in each list (several chunks of one paper count once), and papers are ordered by
+weighted reciprocal rank fusion. For the top papers, every sentence of the abstract is scored against the
+question with its vector stored at ingest (`rag.evidence` chooses among them).
 
 Chroma is asked for ids and scores only (a chunk id names its paper and version); the top papers' first chunks
 (title, abstract, listing) and their sentence vectors then come in one lookup by id each, which stays a few
@@ -37,9 +38,10 @@ class Retriever:
         self._reload = threading.Lock()
 
     def _load_bm25(self) -> BM25Index:
-        index = BM25Index.load(self.settings.bm25_dir, self.store.name)
-        if index is None or len(index.ids) != self.store.count():
-            index = rebuild_from_store(self.store, self.settings.bm25_dir)
+        documents = self.settings.retrieval.bm25_documents
+        index = BM25Index.load(self.settings.bm25_dir, self.store.name, documents)
+        if index is None or index.chunks != self.store.count():
+            index = rebuild_from_store(self.store, self.settings.bm25_dir, documents)
         return index
 
     def sync(self) -> bool:
@@ -55,7 +57,8 @@ class Retriever:
             if info["fingerprint"] == self.bm25.fingerprint:  # another request reloaded meanwhile
                 return False
             self.store.reopen()
-            self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name) or self.bm25
+            documents = self.settings.retrieval.bm25_documents
+            self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name, documents) or self.bm25
         return True
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Source]:

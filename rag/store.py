@@ -144,8 +144,12 @@ class ChunkStore:
         return int(self.collection.count())
 
     def documents(self) -> Iterator[tuple[str, str]]:
-        """(chunk id, embedded text) of every chunk, in pages (what the BM25 side indexes)."""
+        """(chunk id, embedded text) of every chunk, in pages."""
         return self._pages(field="documents")
+
+    def metadatas(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(chunk id, metadata) of every chunk, in pages (the BM25 side indexes the first chunks' abstracts)."""
+        return self._pages()
 
     def vectors(self) -> Iterator[tuple[str, Any]]:
         """(chunk id, stored vector) of every chunk, in pages."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from rag.bm25 import BM25Index
 from rag.config import ChunkSettings, RetrievalSettings, Settings
+from rag.errors import ConfigError
 from rag.ingest import ingest
+from rag.metadata import parse_chunk_id
 from rag.retrieve import Retriever
 
 LONG = " ".join(f"Sentence {i} describes convolution kernels for image denoising." for i in range(12))
@@ -40,13 +43,54 @@ def test_ingest_saves_bm25_and_retriever_loads_it(settings: Settings) -> None:
     before = pointer.stat().st_mtime_ns
     retriever = Retriever(settings)
     assert pointer.stat().st_mtime_ns == before  # loaded, not rebuilt
-    assert len(retriever.bm25.ids) == retriever.store.collection.count()
+    assert len(retriever.bm25.ids) == retriever.bm25.chunks == retriever.store.collection.count()
 
 
 def test_stale_bm25_is_rebuilt(settings: Settings) -> None:
     BM25Index.build(["x"], ["nothing"]).save(settings.bm25_dir, settings.collection_name())
     retriever = Retriever(settings)
-    assert len(retriever.bm25.ids) == retriever.store.collection.count()
+    assert len(retriever.bm25.ids) == retriever.bm25.chunks == retriever.store.collection.count()
+
+
+def papers_level(settings: Settings) -> Settings:
+    return replace(settings, retrieval=replace(settings.retrieval, bm25_documents="papers"))
+
+
+def test_bm25_over_papers_holds_each_title_and_whole_abstract_as_one_document(settings: Settings) -> None:
+    retriever = Retriever(papers_level(settings))
+    assert all(cid.endswith("#0") for cid in retriever.bm25.ids)  # each paper's first chunk id names it
+    assert len(retriever.bm25.ids) == len(PAPERS) < retriever.store.collection.count()  # "long" has several chunks
+    texts = {p["id"]: f"{p['title']}\n{p['abstract']}" for p in PAPERS}
+    whole = BM25Index.build(list(texts), list(texts.values()))  # BM25 over the papers as one document each
+    for query in ("denoising sentence 11", "riemann zeta zeros", "robots grasping rewards", "convolution line"):
+        got = {parse_chunk_id(cid)[0]: round(score, 5) for cid, score in retriever.bm25.search(query, 3)}
+        assert got == {pid: round(score, 5) for pid, score in whole.search(query, 3)}
+    assert [h.paper_id for h in retriever.rank("grasping", 3, mode="bm25")] == ["rl"]
+
+
+def test_a_saved_bm25_index_of_other_documents_is_rebuilt_with_the_configured_ones(settings: Settings) -> None:
+    pointer = settings.bm25_dir / f"{settings.collection_name()}.json"
+    earlier = {k: v for k, v in json.loads(pointer.read_text()).items() if k in ("folder", "fingerprint", "count")}
+    pointer.write_text(json.dumps(earlier))  # a pointer saved before it named its documents: chunks
+    assert len(Retriever(settings).bm25.ids) > len(PAPERS) and json.loads(pointer.read_text()) == earlier
+    assert len(Retriever(papers_level(settings)).bm25.ids) == len(PAPERS)
+    assert json.loads(pointer.read_text())["documents"] == "papers"
+    assert len(Retriever(settings).bm25.ids) == Retriever(settings).store.collection.count()  # and back
+
+
+def test_what_bm25_indexes_is_a_setting_checked_when_made() -> None:
+    assert Settings().retrieval.bm25_documents == "chunks"
+    assert Settings.from_env({"RAG_BM25_DOCUMENTS": "papers"}).retrieval.bm25_documents == "papers"
+    with pytest.raises(ConfigError, match="bm25_documents must be one of chunks, papers, got 'sentences'"):
+        RetrievalSettings(bm25_documents="sentences")
+
+
+def test_an_ingest_builds_bm25_over_the_configured_documents(tmp_path: Path, settings: Settings) -> None:
+    papers = papers_level(replace(settings, home=tmp_path / "papers-home"))
+    source = tmp_path / "p.jsonl"
+    ingest([source], papers, progress=False)
+    info = json.loads((papers.bm25_dir / f"{papers.collection_name()}.json").read_text())
+    assert info["documents"] == "papers" and info["count"] == len(PAPERS) < info["chunks"]
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

@@ -56,7 +56,7 @@ def test_two_shards_one_after_the_other_build_the_index_one_ingest_builds(tmp_pa
     assert second.papers == 48 and second.chunks == one.chunks
     assert snapshot(sharded) == snapshot(whole)
     pointer = json.loads((sharded.bm25_dir / f"{ChunkStore(sharded).name}.json").read_text())
-    assert pointer["count"] == one.chunks  # the last worker rebuilt BM25 from every chunk
+    assert pointer["count"] == pointer["chunks"] == one.chunks  # the last worker rebuilt BM25 from every chunk
 
 
 def test_a_shard_prunes_only_its_own_papers(tmp_path: Path) -> None:
