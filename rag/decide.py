@@ -9,7 +9,10 @@ quantum computing against learned codes).
 After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
 is about the question: similar to it (cosine), adding something it did not already say (new content words), and
 stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
-the question when they match well enough (mode 'extractive'); otherwise abstain. The model's own refusal is one
+the question when they match well enough (mode 'extractive'); otherwise abstain. An answer that only restates
+the question, as small models answer "is it true that..." questions, is the exception: the citation check found
+a source sentence close to the question itself, so its evidence is quoted whenever it is on the topic at all
+(the topic floor), never declined for missing the quote floor. The model's own refusal is one
 input: it triggers the quote path, never an abstention by itself when the evidence is good. An answer to
 "which method..." or "is there a model that..." that names nothing the question did not say gives way to the
 quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the name
@@ -70,6 +73,9 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the generated answer is not about the question"
     elif signals.novel < rules.min_novel:
         why = "the generated answer only restates the question"
+        # a supported restatement ("Yes, statins cut hip fractures [1]") means a source sentence says what the
+        # question asks about: its evidence is quoted whenever it is on topic, the floor checked before the LLM
+        quotable = rules.extractive and signals.quote >= rules.topic_floor
     elif signals.wants_number and not signals.has_number:
         why = "the question asks for a number and the verified answer gives none"
     elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own

@@ -2,7 +2,8 @@
 
 A quote is the one or two sentences that best match the question (`rag.evidence.relevance`); when the question
 asks for a number or a name and neither gives one, the second place goes to a sentence of the same abstract that
-does. The same tests tell the decision (`rag.decide`) whether a generated answer states what was asked.
+does (for "how" questions, one saying what the paper proposes; for yes/no questions, one reporting a finding).
+The same tests tell the decision (`rag.decide`) whether a generated answer states what was asked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,21 @@ ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the wo
     re.IGNORECASE,
 )
 ASKS_HOW = re.compile(r"\s*how\s+(?:do|does|did|can|could|would|should|might|is|are|to)\b", re.IGNORECASE)
+ASKS_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|has|have|had|will|would|should)\b", re.IGNORECASE)
+ASKS_ITSELF = re.compile(  # an aim or background sentence: it asks what a finding would answer
+    r"^\s*(?:objectives?|aims?|purpose|background|context|introduction|methods?|design)\b|\bwhether\b", re.IGNORECASE
+)
+CONCLUDES = re.compile(r"\s*(?:conclusions?|interpretation)\b", re.IGNORECASE)
+FINDING = re.compile(  # a sentence reporting what a study found, as abstracts commonly say it
+    r"^\s*(?:results?|conclusions?|findings|interpretation)\b|"
+    r"\b(?:we|our (?:results|findings|data|study|analysis))\b[^.;]{0,60}?\b(?:find|found|show|showed|shown|"
+    r"demonstrate|demonstrated|observe|observed|reveal|revealed|suggest|suggested|indicate|indicated|confirm|"
+    r"confirmed)\b|"
+    r"\b(?:results|findings|data|analyses|analysis|study)\s+(?:show|showed|suggest|suggested|indicate|indicated|"
+    r"demonstrate|demonstrated|reveal|revealed|support|supported|confirm|confirmed)\b|"
+    r"\b(?:was|were|is|are|be)\s+(?:\w+ly\s+)?(?:associated|correlated|linked)\b|\bsignificant(?:ly)?\b",
+    re.IGNORECASE,
+)
 NUMBER_WORDS = re.compile(
     r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
     r"billion|orders? of magnitude)\b",
@@ -49,7 +65,10 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
     second place goes to the best sentence of the first one's abstract that does: the quote should hold the kind
     of thing asked for, not only the words of the question. When it asks how something is done and the one
     sentence kept proposes nothing (background: "deep networks often fail on medical scans"), the best sentence
-    of that abstract saying what the paper proposes comes second, one that names the method first.
+    of that abstract saying what the paper proposes comes second, one that names the method first. When it asks
+    yes or no ("Is it true that statins prevent hip fractures?", "Does X improve Y?") and neither sentence reports
+    a finding (an objective or background sentence restates the question best), the best sentence of that abstract
+    that does ("CONCLUSIONS ...", "we found ...", "... was associated with ...") comes second, a conclusion first.
     """
     terms = key_terms(question)
     scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
@@ -64,6 +83,10 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
     elif most > 1 and len(picked) == 1 and asks_how(question) and not PROPOSAL.search(picked[0][1].text):
         proposes, names_method = lambda text: bool(PROPOSAL.search(text)), lambda text: names_new(question, text)
         picked += next_from_same(scored, proposes, names_method)  # one naming its method first
+    elif most > 1 and asks_yes_no(question) and not any(reports_finding(e.text) for _, e, _ in picked):
+        concludes = CONCLUDES.match  # a stated conclusion first; with no finding at all the quote stays as it is
+        if found := next_from_same(scored, reports_finding, lambda text: bool(concludes(text))):
+            picked = picked[:1] + found
     return picked
 
 
@@ -84,6 +107,28 @@ def asks_how(question: str) -> bool:
     (True, False)
     """
     return bool(ASKS_HOW.match(question)) and not asks_quantity(question)
+
+
+def reports_finding(text: str) -> bool:
+    """Whether an abstract sentence reports what the study found, not what it set out to find.
+
+    >>> reports_finding("CONCLUSIONS Statin use was associated with fewer fractures.")
+    True
+    >>> reports_finding("OBJECTIVE To determine whether statin use is associated with fewer fractures.")
+    False
+    """
+    return bool(FINDING.search(text)) and not ASKS_ITSELF.search(text)
+
+
+def asks_yes_no(question: str) -> bool:
+    """Whether the question asks yes or no ("Is it true that...?", "Does X cut Y?"), not which one or how much.
+
+    >>> asks_yes_no("Is it true that statins reduce hip fractures?"), asks_yes_no("Does the adapter cut errors?")
+    (True, True)
+    >>> asks_yes_no("Is there a linear-time transformer?"), asks_yes_no("What does NV-Embed use?")
+    (False, False)
+    """
+    return bool(ASKS_YES_NO.match(question)) and not asks_name(question) and not asks_quantity(question)
 
 
 def asked_type(question: str) -> set[str]:

@@ -165,12 +165,23 @@ def test_a_which_answer_without_a_name_is_kept_when_no_quote_is_good_enough(sett
     assert answer.mode == decide.GENERATED  # lower-case names ("weight decay") escape the test: never abstain on it
 
 
-def test_an_answer_that_only_restates_the_question_is_not_kept(settings: Settings) -> None:
-    llm = ScriptedLLM(["Graph networks predict molecular properties [1]."])
-    strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
-    answer = Pipeline(strict, llm=llm).ask("Do graph networks predict molecular properties?")
+def test_an_answer_that_only_restates_the_question_is_not_kept_its_evidence_is_quoted(settings: Settings) -> None:
+    llm = ScriptedLLM(["Yes, graph networks predict molecular properties [1]."])
+    strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)  # above every quote
+    answer = Pipeline(strict, llm=llm).ask("Is it true that graph networks predict molecular properties?")
     assert answer.signals.supported == 1 and answer.signals.novel < strict.answer.min_novel
-    assert answer.mode == decide.ABSTAINED and answer.reason == "the generated answer only restates the question"
+    assert answer.mode == decide.EXTRACTIVE and answer.answer.startswith(prompts.QUOTED)
+    assert answer.reason.startswith("the generated answer only restates the question; quoting")
+    assert answer.sources[0].paper_id == "gnn" and answer.sources[0].cited
+
+
+def test_a_restatement_is_quoted_below_the_quote_floor_but_a_refusal_is_not() -> None:
+    rules = decide.Rules(quote_floor=0.7, topic_floor=0.45)
+    restates = decide.Signals(retrieved=True, supported=1, relevance=0.95, novel=1, quote=0.6)
+    assert decide.after_llm(restates, rules)[0] == decide.EXTRACTIVE
+    assert decide.after_llm(decide.Signals(retrieved=True, refused=True, quote=0.6), rules)[0] == decide.ABSTAINED
+    assert decide.after_llm(decide.Signals(retrieved=True, supported=0, quote=0.6), rules)[0] == decide.ABSTAINED
+    assert decide.after_llm(restates, decide.Rules(quote_floor=0.7, extractive=False))[0] == decide.ABSTAINED
 
 
 def test_a_number_is_news_an_answer_that_only_adds_the_asked_number_is_kept(settings: Settings) -> None:
