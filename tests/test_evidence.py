@@ -234,17 +234,19 @@ def test_a_how_quote_of_one_background_sentence_gets_what_the_paper_proposes() -
     assert [e.text for _, e, _ in asked_why] == [texts[0]]  # not a "how" question: the one best sentence
 
 
+STATIN_ABSTRACT = [
+    "OBJECTIVE To determine whether the use of statins is associated with reduced hip fracture risk.",
+    "DESIGN Case-control study of 6,110 patients.",
+    "Hip fracture risk was significantly lower among current statin users.",
+    "CONCLUSIONS Statin use by elderly patients was associated with a reduced risk of hip fracture.",
+]
+
+
 def test_a_yes_no_quote_that_only_restates_the_question_gets_the_abstracts_conclusion() -> None:
-    texts = [
-        "OBJECTIVE To determine whether the use of statins is associated with reduced hip fracture risk.",
-        "DESIGN Case-control study of 6,110 patients.",
-        "Hip fracture risk was significantly lower among current statin users.",
-        "CONCLUSIONS Statin use by elderly patients was associated with a reduced risk of hip fracture.",
-    ]
-    paper = source(1, [0.85, 0.50, 0.60, 0.58], 0.7, 8.0, texts)
-    quote = best_sentences("Is it true that statins reduce the risk of hip fractures?", [paper])
-    assert [e.text for _, e, _ in quote] == [texts[0], texts[3]]  # a stated conclusion before other findings
-    without = source(1, [0.85, 0.50], 0.7, 8.0, texts[:2])
-    assert [e.text for _, e, _ in best_sentences("Do statins reduce hip fractures?", [without])] == [texts[0]]
+    paper = source(1, [0.85, 0.50, 0.60, 0.58], 0.7, 8.0, STATIN_ABSTRACT)
+    quoted = [e.text for _, e, _ in best_sentences("Is it true that statins reduce hip fractures?", [paper])]
+    assert quoted == [STATIN_ABSTRACT[0], STATIN_ABSTRACT[3]]  # a stated conclusion before other findings
+    without = source(1, [0.85, 0.50], 0.7, 8.0, STATIN_ABSTRACT[:2])  # no finding to add: the quote stays
+    assert [e.text for _, e, _ in best_sentences("Do statins reduce hip fractures?", [without])] == STATIN_ABSTRACT[:1]
     asked_what = best_sentences("What did the statin study set out to determine?", [paper])
-    assert [e.text for _, e, _ in asked_what] == [texts[0]]  # not a yes/no question: the one best sentence
+    assert [e.text for _, e, _ in asked_what] == STATIN_ABSTRACT[:1]  # not a yes/no question: the best sentence
