@@ -9,16 +9,17 @@ quantum computing against learned codes).
 After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
 is about the question: similar to it (cosine), adding something it did not already say (new content words), and
 stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
-the question when they match well enough (mode 'extractive'); otherwise abstain. An answer that only restates
-the question, as small models answer "is it true that..." questions, is the exception: the citation check found
-a source sentence close to the question itself, so its evidence is quoted whenever it is on the topic at all
-(the topic floor), never declined for missing the quote floor. The model's own refusal is one
-input: it triggers the quote path, never an abstention by itself when the evidence is good. An answer to
-"which method..." or "is there a model that..." that names nothing the question did not say gives way to the
-quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the name
-test cannot see, so it never causes an abstention alone). So does an answer that rests only on other papers when
-one paper clearly leads retrieval and holds the best-matching sentence: a small model sometimes answers from a
-distractor's one sentence instead (never an abstention on its own either).
+the question when they match well enough (the quote floor; mode 'extractive'); otherwise abstain. The model's own
+refusal is one input: it triggers the quote path, never an abstention by itself when the evidence is good. An
+answer to "which method..." or "is there a model that..." that names nothing the question did not say gives way
+to the quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the
+name test cannot see, so it never causes an abstention alone).
+Two failures come with evidence of their own, so their quote needs only to be on the topic (the topic floor,
+checked before the LLM), not the quote floor, which was set on machine-learning abstracts whose sentences score
+higher than those of other fields: an answer that only restates the question, as small models answer "is it true
+that..." ("Yes, X [1]"; the citation check found a source sentence close to the question itself), and an answer
+that rests only on other papers when one paper clearly leads retrieval and holds the best-matching sentence (a
+small model sometimes answers from a distractor's one sentence; never an abstention on its own).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
             return ABSTAINED, "no sentence of the generated answer is supported by the sources"
         return GENERATED, ""
     quotable = rules.extractive and signals.quote >= rules.quote_floor  # good evidence to quote instead
+    on_topic = rules.extractive and signals.quote >= rules.topic_floor  # evidence about the question at all
     if signals.refused:
         why = "the model found no answer in the sources"
     elif not signals.supported:
@@ -75,13 +77,15 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the generated answer only restates the question"
         # a supported restatement ("Yes, statins cut hip fractures [1]") means a source sentence says what the
         # question asks about: its evidence is quoted whenever it is on topic, the floor checked before the LLM
-        quotable = rules.extractive and signals.quote >= rules.topic_floor
+        quotable = on_topic
     elif signals.wants_number and not signals.has_number:
         why = "the question asks for a number and the verified answer gives none"
     elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own
         why = "the question asks which one and the verified answer names none"
-    elif signals.leader and not signals.cites_leader and signals.quote_from == signals.leader and quotable:
+    elif signals.leader and not signals.cites_leader and signals.quote_from == signals.leader and on_topic:
+        # the best-matching sentence is the leader's: on topic is enough, as for a restatement
         why = f"the verified answer cites none of the clearly leading paper [{signals.leader}]"
+        quotable = on_topic
     else:
         return GENERATED, ""
     if quotable:

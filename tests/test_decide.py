@@ -184,6 +184,16 @@ def test_a_restatement_is_quoted_below_the_quote_floor_but_a_refusal_is_not() ->
     assert decide.after_llm(restates, decide.Rules(quote_floor=0.7, extractive=False))[0] == decide.ABSTAINED
 
 
+def test_an_answer_avoiding_the_clear_leader_gets_its_quote_below_the_quote_floor() -> None:
+    rules = decide.Rules(quote_floor=0.7, topic_floor=0.45)
+    avoids = decide.Signals(retrieved=True, supported=1, relevance=0.8, novel=4, leader=1, quote=0.6, quote_from=1)
+    assert decide.after_llm(avoids, rules)[0] == decide.EXTRACTIVE
+    elsewhere = decide.Signals(retrieved=True, supported=1, relevance=0.8, novel=4, leader=1, quote=0.6, quote_from=2)
+    assert decide.after_llm(elsewhere, rules)[0] == decide.GENERATED  # the best sentence is not the leader's
+    weak = decide.Signals(retrieved=True, supported=1, relevance=0.8, novel=4, leader=1, quote=0.4, quote_from=1)
+    assert decide.after_llm(weak, rules)[0] == decide.GENERATED  # off topic: the answer is kept, never declined
+
+
 def test_a_number_is_news_an_answer_that_only_adds_the_asked_number_is_kept(settings: Settings) -> None:
     llm = ScriptedLLM(["The graph model improves accuracy by 5 percent [1]."])
     answer = Pipeline(settings.override(answer__relevance_floor=0.0), llm=llm).ask(
