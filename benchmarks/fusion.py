@@ -34,7 +34,7 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
     """A BM25 search over the index's chunks or whole abstracts, returning each paper's best score."""
     import bm25s
 
-    from rag.bm25 import _stemmer
+    from rag.bm25 import _stemmer, paper_text
 
     store = retriever.store
     if level == "chunk":
@@ -44,7 +44,7 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
     else:
         metas = list(store.first_chunks())
         owners = [str(m["paper_id"]) for m in metas]
-        texts = [f"{m['title']}\n{m.get('abstract', '')}" for m in metas]
+        texts = [paper_text(m) for m in metas]  # what the product's BM25 over papers indexes
     index = bm25s.BM25(k1=k1, b=b)
     index.index(bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False), show_progress=False)
 

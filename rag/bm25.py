@@ -145,14 +145,13 @@ def rebuild_from_store(store: Any, folder: Path, documents: str = "chunks") -> B
     if documents == "chunks":
         pairs = list(store.documents())
         index = BM25Index.build([cid for cid, _ in pairs], [text for _, text in pairs])
-        index.save(folder, store.name)
-        return index
-    chunk_ids: list[str] = []
-    firsts: list[tuple[str, str]] = []
-    for cid, meta in store.metadatas():
-        chunk_ids.append(cid)
-        if int(meta.get("chunk_index", -1)) == 0:
-            firsts.append((cid, paper_text(meta)))
-    index = BM25Index.build([cid for cid, _ in firsts], [text for _, text in firsts], chunk_ids, documents)
+    else:
+        chunk_ids: list[str] = []
+        firsts: list[tuple[str, str]] = []
+        for cid, meta in store.metadatas():
+            chunk_ids.append(cid)
+            if int(meta.get("chunk_index", -1)) == 0:
+                firsts.append((cid, paper_text(meta)))
+        index = BM25Index.build([cid for cid, _ in firsts], [text for _, text in firsts], chunk_ids, documents)
     index.save(folder, store.name)
     return index
