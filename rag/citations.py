@@ -25,6 +25,11 @@ from rag.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 LEADING = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+# Markers closing a clause that another clause follows: "A [1], B [2]", "X does A [1], while Y does B [2]".
+CLAUSE_END = re.compile(
+    r"(?P<marks>(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)(?P<sep>\s*[,;]\s*|\s+(?=(?:and|while|whereas|but)\s))(?=\S)"
+)
+ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
 # Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...".
 SUBJECT = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+(?=[a-z])")
 STOP = frozenset(
@@ -76,10 +81,40 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
         elif lead and pieces:  # markers after the previous sentence's full stop belong to it
             _extend(pieces[-1][1], _numbers(lead.group(0)))
             raw = raw[lead.end() :]
-        clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", raw)).strip()
-        if clean.strip(".;: "):
-            pieces.append((clean, _extend([], _numbers(raw))))
+        for clause in split_clauses(raw):
+            clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", clause)).strip()
+            if clean.strip(".,;: "):
+                pieces.append((clean, _extend([], _numbers(clause))))
     return pieces
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """The sentence cut after each clause that cites its own sources, so each clause is checked against them.
+
+    Only when every clause ends with its markers and no clause's sources are cited again later: "A [1], B [2], C
+    [3]." (a list of papers) and "X does A [1], while Y does B [2]." are cut; "X [1] and Y [2] both use Z [1, 2]."
+    is one claim about both and stays whole.
+
+    >>> split_clauses("HoME [1], MMoE [2] and PLE [3].")
+    ['HoME [1],', 'MMoE [2]', 'and PLE [3].']
+    >>> split_clauses("X [1] and Y [2] both use Z [1, 2].")
+    ['X [1] and Y [2] both use Z [1, 2].']
+    >>> split_clauses("SPAM [1] clips gradients and GaLore projects them [2].")
+    ['SPAM [1] clips gradients and GaLore projects them [2].']
+    """
+    cuts = [m for m in CLAUSE_END.finditer(sentence) if m.end() < len(sentence)]
+    if not cuts or not ENDS_CITED.search(sentence):
+        return [sentence]
+    clauses, start = [], 0
+    for m in cuts:
+        sep = m.group("sep").strip()
+        clauses.append(sentence[start : m.end("marks")] + sep)
+        start = m.end()
+    clauses.append(sentence[start:])
+    cited = [set(_numbers(c)) for c in clauses]
+    if any(not c for c in cited) or any(cited[i] & set().union(*cited[i + 1 :]) for i in range(len(cited) - 1)):
+        return [sentence]
+    return clauses
 
 
 def _name(numbers: list[int], names: list[str]) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from rag.results import Signals
 
 GENERATED, EXTRACTIVE, ABSTAINED = "generated", "extractive", "abstained"
+QUOTING = "quoting the best-matching evidence instead"
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,14 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
     else:
         return GENERATED, ""
     if quotable:
-        return EXTRACTIVE, f"{why}; quoting the best-matching evidence instead"
+        return EXTRACTIVE, f"{why}; {QUOTING}"
     return ABSTAINED, why
+
+
+def set_aside(reason: str) -> str:
+    """Why the model's answer gave way to a quote, from an extractive answer's reason (for the quote's label).
+
+    >>> set_aside("the generated answer only restates the question; quoting the best-matching evidence instead")
+    'the generated answer only restates the question'
+    """
+    return reason.removesuffix(f"; {QUOTING}")

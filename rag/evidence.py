@@ -36,6 +36,11 @@ CONTRIBUTION = re.compile(
 SEVERAL = re.compile(  # questions about more than one paper: "which papers...", "what approaches...", "compare..."
     r"^(compare|contrast)\b|\b(papers|studies|approaches|ways)\b", re.IGNORECASE
 )
+RECORD = re.compile(  # questions about a paper's record rather than its findings: who wrote it, when, where
+    r"\b(who|whom|whose|authors?|authored|wrote|written|published|publication|what year|which year|venue|journal|"
+    r"conference|(?:papers?|work|works|articles?) by)\b",
+    re.IGNORECASE,
+)
 LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what are the main contributions ..."
     r"^(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?(?:(?:two|three|four|five|six|main|key)\s+)?([a-z-]{3,}s)\b",
     re.IGNORECASE,
@@ -102,6 +107,17 @@ def relevance(question: str, sentence: Scored, terms: set[str] | None = None) ->
     bonus = NUMBER_WEIGHT if asks_quantity(question) and numbers(sentence.text) else 0.0
     bonus += CONTRIBUTION_WEIGHT if CONTRIBUTION.search(sentence.text) else 0.0
     return sentence.score + TERM_WEIGHT * share + bonus
+
+
+def asks_record(question: str) -> bool:
+    """Whether the question asks who wrote a paper, when or where it was published.
+
+    >>> asks_record("Who are the authors of MUVERA?"), asks_record("Which papers by Hinton use capsules?")
+    (True, True)
+    >>> asks_record("When does Adam diverge?"), asks_record("What pooling does NV-Embed use?")
+    (False, False)
+    """
+    return bool(RECORD.search(question))
 
 
 def asks_several(question: str) -> bool:

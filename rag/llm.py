@@ -98,6 +98,7 @@ class LlamaCppLLM:
         self.n_ctx = n_ctx
         self.prefix_source = ""  # how the kept prefix got into the context: 'file', 'evaluated' or '' (none yet)
         self._kept = ""
+        self._kept_tokens: list[int] = []
         self._lock = threading.Lock()  # the CPU runs one reply at a time: concurrent requests take turns
 
     def _load(self, n_ctx: int) -> Any:
@@ -154,6 +155,7 @@ class LlamaCppLLM:
                 model = self._rewriter
             else:
                 model = self.model
+                self._rewind(model)
             model.evaluated.clear()
             for part in model.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True, seed=0
@@ -166,6 +168,19 @@ class LlamaCppLLM:
             if usage is not None:
                 usage.prompt_tokens += model.prompt_size
                 usage.completion_tokens += model.generated
+
+    def _rewind(self, model: Any) -> None:
+        """Reuse only the kept prefix of what the context last evaluated, never more.
+
+        llama.cpp reuses the longest run of tokens a prompt shares with the context, which after the prefix
+        reaches into the previous question's sources ("Sources: [1] ..."). Where that run ends changes how the rest
+        of the prompt is batched, so the same question got a different answer depending on what was asked before
+        it (in this process, or by another user). Cut back to the prefix, every answer evaluates the same tokens
+        from the same state: a few tokens more, and the same answer whatever came before.
+        """
+        n = len(self._kept_tokens)
+        if n and model.n_tokens > n and list(model.input_ids[:n]) == self._kept_tokens:
+            model.n_tokens = n
 
     def keep_prefix(self, prefix: list[Message]) -> None:
         key = json.dumps(prefix)
@@ -188,7 +203,7 @@ class LlamaCppLLM:
                 model.eval(tokens)
                 llama_state.save(model, path, tokens)
                 self.prefix_source = "evaluated"
-            self._kept = key
+            self._kept, self._kept_tokens = key, list(tokens)
 
 
 class OpenAICompatLLM:

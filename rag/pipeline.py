@@ -44,6 +44,22 @@ def looks_like_follow_up(question: str) -> bool:
     return bool(FOLLOW_UP.search(question)) or len(content_words(question)) < 3
 
 
+def thread(history: list[Turn], most: int = 3) -> list[str]:
+    """The earlier questions a follow-up may refer to: back to the latest that stands alone, at most `most`.
+
+    >>> thread([("What is NV-Embed?", "..."), ("What pooling does it use?", "...")])
+    ['What is NV-Embed?', 'What pooling does it use?']
+    >>> thread([("What is NV-Embed?", "..."), ("What is MUVERA for multi-vector retrieval?", "...")])
+    ['What is MUVERA for multi-vector retrieval?']
+    """
+    questions: list[str] = []
+    for asked, _ in reversed(history):
+        questions.insert(0, asked)
+        if len(questions) == most or not looks_like_follow_up(asked):
+            break
+    return questions
+
+
 class Pipeline:
     """Loads the embedder, retriever and LLM once; answers many questions."""
 
@@ -96,7 +112,7 @@ class Pipeline:
         signals = answer.signals
         signals.dense = round(self.retriever.top_similarity(hits), 4)
         signals.retrieved = bool(hits) and self.retriever.relevant(hits)
-        known = " ".join(f"{s.title} {s.abstract}" for s in sources)
+        known = " ".join(f"{s.title} {self.shown_abstract(query, s)}" for s in sources)
         signals.missing_names = facts.unknown_names(query, known)
         signals.missing_papers = [
             name
@@ -142,12 +158,13 @@ class Pipeline:
         """The question to search for: follow-ups are rewritten with the conversation.
 
         A capable LLM rewrites the question (in its own llama.cpp context, so the answer prompt's cached prefix
-        survives); the tiny model cannot, so the previous question is prepended instead (it names what 'it'
-        refers to, which is what retrieval needs).
+        survives); the tiny model cannot, and a rewrite that brings in nothing is discarded, so the earlier
+        questions are prepended instead, back to the latest that stands alone (they name what 'it' refers to, which
+        is what retrieval needs; the previous question alone is itself a follow-up in a longer chat).
         """
         if not history or not looks_like_follow_up(question):
             return question
-        previous = history[-1][0]
+        previous = " ".join(thread(history))
         if not self.llm.capable:
             return f"{previous} {question}"
         convo = "\n".join(f"User: {q}\nAssistant: {a[:300]}" for q, a in history)
@@ -180,12 +197,24 @@ class Pipeline:
             text = source.abstract if context == "abstracts" else " ".join(e.text for e in source.evidence)
             if not text:  # left out beside a clear leader (or nothing to show): not in the prompt
                 continue
+            if record := self.record(question, source):
+                text = f"{record}\n{text}"
             blocks.append(prompts.SOURCE_BLOCK.format(n=source.n, title=source.title or source.paper_id, text=text))
         if plain:
             user = prompts.PLAIN_USER.format(sources="\n\n".join(blocks), question=question)
             return [{"role": "system", "content": prompts.PLAIN_SYSTEM}, {"role": "user", "content": user}]
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
+
+    @staticmethod
+    def record(question: str, source: Source) -> str:
+        """The source's record line (authors, year, venue) when the question asks for it and the record has it."""
+        return prompts.record_line(source.authors, source.year, source.venue) if evidence.asks_record(question) else ""
+
+    def shown_abstract(self, question: str, source: Source) -> str:
+        """The source's abstract with its record line in front when the prompt shows it: what checks look at."""
+        record = self.record(question, source)
+        return f"{record} {source.abstract}" if record else source.abstract
 
     def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]], best: list[tuple]) -> None:
         """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing.
@@ -194,7 +223,8 @@ class Pipeline:
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
         if kept:
-            scorer = SupportScorer(self.embedder, [(s.title, s.abstract) for s in answer.sources], vectors)
+            shown = [(s.title, self.shown_abstract(answer.query, s)) for s in answer.sources]
+            scorer = SupportScorer(self.embedder, shown, vectors)
             a = self.settings.answer
             answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
         supported = [s.text for s in answer.sentences if s.supported]
@@ -214,7 +244,8 @@ class Pipeline:
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
-            answer.answer = f"{prompts.QUOTED} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
+            label = prompts.QUOTED.format(why=decide.set_aside(answer.reason))
+            answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
         elif answer.mode == decide.GENERATED:
             answer.answer = " ".join(render_sentence(s) for s in answer.sentences)
         else:
@@ -252,6 +283,6 @@ def render_sentence(sentence: CheckedSentence, quote: bool = False) -> str:
     text = sentence.text
     if quote:
         return f"\u201c{text}\u201d {marks}"
-    if text and text[-1] in ".!?":
+    if text and text[-1] in ".!?,;":
         return f"{text[:-1]} {marks}{text[-1]}"
     return f"{text} {marks}"

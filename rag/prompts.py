@@ -9,7 +9,7 @@ from __future__ import annotations
 
 NO_ANSWER = "The indexed abstracts don't answer this question."
 EMPTY_QUESTION = "Please type a question."
-QUOTED = "Quoted from the abstracts (the model's own answer could not be verified):"
+QUOTED = "Quoted from the abstracts ({why}):"  # `why`: the decision's reason for setting the model's answer aside
 
 ANSWER_SYSTEM = (
     "You answer questions about research papers using only the numbered sources given with each question.\n"
@@ -49,6 +49,21 @@ ANSWER_USER = (
 )
 
 SOURCE_BLOCK = "[{n}] {title}\n{text}"
+
+
+def record_line(authors: str, year: int | None, venue: str) -> str:
+    """A paper's record as the prompt shows it when the question asks for it; '' when the record holds none.
+
+    >>> record_line("Ada Lovelace and Alan Turing", 2023, "NeurIPS")
+    'Authors: Ada Lovelace and Alan Turing. Published: 2023, NeurIPS.'
+    >>> record_line("", None, "")
+    ''
+    """
+    parts = [f"Authors: {authors}." if authors else ""]
+    published = ", ".join(str(p) for p in (year, venue) if p)
+    parts.append(f"Published: {published}." if published else "")
+    return " ".join(p for p in parts if p)
+
 
 # The earlier prompt (`AnswerSettings.prompt = "plain"`), kept for the ablation and the latency baseline.
 PLAIN_SYSTEM = (

@@ -106,3 +106,30 @@ def test_a_far_better_source_without_the_sentences_number_takes_nothing() -> Non
     scorer = FixedScorer([0.95, 0.55], ["It trains few weights.", "It trains 3% of the weights."])
     [sentence] = check_answer("It trains 3% of the weights [2].", scorer, threshold=0.5)
     assert sentence.citations == [2]  # only [2] holds "3%"
+
+
+def test_a_sentence_comparing_two_papers_is_checked_clause_by_clause(scorer: SupportScorer) -> None:
+    text = "Stable-SPAM stabilizes 4-bit training [1], while graph neural networks predict properties on QM9 [2]."
+    first, second = check_answer(text, scorer, 0.5)
+    assert (first.text, first.citations, first.supported) == ("Stable-SPAM stabilizes 4-bit training,", [1], True)
+    assert (second.citations, second.supported) == ([2], True)  # whole, each paper's names fail the other paper
+
+
+def test_a_list_of_papers_is_checked_item_by_item(scorer: SupportScorer) -> None:
+    items = check_answer("Stable-SPAM optimizer [1], Graph networks for molecules [2].", scorer, 0.5)
+    assert [(s.text, s.citations, s.supported) for s in items] == [
+        ("Stable-SPAM optimizer,", [1], True),
+        ("Graph networks for molecules.", [2], True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stable-SPAM [1] and graph networks [2] both beat Adam [1, 2].",  # one claim about both papers
+        "Stable-SPAM [1] beats Adam and graph networks predict QM9 [2].",  # the marker is not at a clause's end
+        "Stable-SPAM [1], a new optimizer, beats Adam [1].",  # one source throughout
+    ],
+)
+def test_a_sentence_stays_whole_unless_each_clause_cites_its_own_sources(text: str) -> None:
+    assert len(split_answer(text)) == 1

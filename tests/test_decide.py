@@ -23,7 +23,8 @@ def test_a_refusal_with_good_evidence_becomes_a_labelled_quote(settings: Setting
     answer = Pipeline(settings, llm=llm).ask("Which dataset do the molecular property experiments use?")
     assert answer.mode == decide.EXTRACTIVE and not answer.abstained
     assert answer.signals.refused and answer.signals.quote >= settings.answer.quote_floor
-    assert answer.answer == f"{prompts.QUOTED} \u201cExperiments use the QM9 dataset.\u201d [1]"
+    label = prompts.QUOTED.format(why="the model found no answer in the sources")
+    assert answer.answer == f"{label} \u201cExperiments use the QM9 dataset.\u201d [1]"
     assert answer.sources[0].paper_id == "gnn" and answer.sources[0].cited
     [sentence] = answer.sentences
     assert sentence.supported and sentence.citations == [1]
@@ -36,7 +37,8 @@ def test_a_refusal_quotes_the_abstracts_when_the_model_was_shown_whole_abstracts
         "Which dataset do the molecular property experiments use?", context="abstracts"
     )
     assert answer.mode == decide.EXTRACTIVE
-    assert answer.answer == f"{prompts.QUOTED} \u201cExperiments use the QM9 dataset.\u201d [1]"
+    label = prompts.QUOTED.format(why="the model found no answer in the sources")
+    assert answer.answer == f"{label} \u201cExperiments use the QM9 dataset.\u201d [1]"
 
 
 def test_a_refusal_with_weak_evidence_abstains(settings: Settings) -> None:
@@ -150,7 +152,8 @@ def test_an_answer_resting_only_on_papers_below_a_clear_leader_gives_way_to_the_
     assert answer.sources[0].paper_id == "spam" and answer.signals.leader == answer.signals.quote_from == 1
     assert answer.signals.supported == 1 and not answer.signals.cites_leader  # verified, but by the distractor
     assert answer.mode == decide.EXTRACTIVE and "cites none of the clearly leading paper [1]" in answer.reason
-    assert answer.answer == f"{prompts.QUOTED} \u201cIt is more stable than Adam under low precision.\u201d [1]"
+    label = prompts.QUOTED.format(why="the verified answer cites none of the clearly leading paper [1]")
+    assert answer.answer == f"{label} \u201cIt is more stable than Adam under low precision.\u201d [1]"
     on = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
     kept = Pipeline(settings, llm=on).ask(question)
     assert kept.signals.cites_leader and kept.mode == decide.GENERATED
@@ -170,8 +173,10 @@ def test_an_answer_that_only_restates_the_question_is_not_kept_its_evidence_is_q
     strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)  # above every quote
     answer = Pipeline(strict, llm=llm).ask("Is it true that graph networks predict molecular properties?")
     assert answer.signals.supported == 1 and answer.signals.novel < strict.answer.min_novel
-    assert answer.mode == decide.EXTRACTIVE and answer.answer.startswith(prompts.QUOTED)
+    assert answer.mode == decide.EXTRACTIVE
     assert answer.reason.startswith("the generated answer only restates the question; quoting")
+    # the label says why the model's answer was set aside: it was verified, so not "could not be verified"
+    assert answer.answer.startswith("Quoted from the abstracts (the generated answer only restates the question):")
     assert answer.sources[0].paper_id == "gnn" and answer.sources[0].cited
 
 

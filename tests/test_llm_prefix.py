@@ -92,3 +92,14 @@ def test_an_unwritable_cache_costs_only_the_saving(tmp_path, monkeypatch) -> Non
     llm.keep_prefix(prompts.ANSWER_PREFIX)
     assert llm.prefix_source == "evaluated"
     assert _ask(llm).strip()
+
+
+def test_a_question_is_answered_the_same_whatever_was_asked_before_it() -> None:
+    llm = LlamaCppLLM(model_path("tiny"), "tiny", n_ctx=2048, threads=None, capable=False)
+    llm.keep_prefix(prompts.ANSWER_PREFIX)
+    first = "".join(llm.stream(_question("graph pooling"), max_tokens=12))
+    evaluated = llm.last_prompt_tokens
+    list(llm.stream(_question("graph denoising"), max_tokens=12))  # shares more than the prefix with both
+    again = "".join(llm.stream(_question("graph pooling"), max_tokens=12))
+    assert llm.last_prompt_tokens == evaluated  # from the end of the kept prefix, as the first time
+    assert again == first

@@ -41,10 +41,10 @@ PAPERS = [
 ]
 
 
-def index_papers(tmp_path: Path) -> Settings:
-    """A real Chroma index of PAPERS with the deterministic embedder; 2 sources per question."""
+def index_papers(tmp_path: Path, papers: list[dict] | None = None) -> Settings:
+    """A real Chroma index of `papers` (default PAPERS) with the deterministic embedder; 2 sources per question."""
     source = tmp_path / "papers.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    source.write_text("".join(json.dumps(p) + "\n" for p in papers or PAPERS))
     s = Settings(
         home=tmp_path / "home",
         embed_model="hash:256",
@@ -191,3 +191,54 @@ def test_a_follow_up_is_rewritten_outside_the_answer_context(settings: Settings)
     Pipeline(settings, llm=llm).ask("Which dataset did they use?", [("Tell me about Stable-SPAM", "...")])
     assert purposes == ["rewrite", "answer"]
     assert "Question: Which dataset does Stable-SPAM use?" in llm.history[1][-1]["content"]
+
+
+def test_a_comparison_citing_each_paper_in_its_own_clause_is_kept_with_both_papers(settings: Settings) -> None:
+    reply = "Stable-SPAM is more stable than Adam under low precision [1], while QM9 is used for molecules [2]."
+    wide = settings.override(retrieval__k=3)
+    answer = Pipeline(wide, llm=ScriptedLLM([reply])).ask(
+        "How does Stable-SPAM training compare with graph networks for molecules?"
+    )
+    assert [s.paper_id for s in answer.sources[:2]] == ["spam", "gnn"]
+    assert [(s.supported, s.citations) for s in answer.sentences] == [(True, [1]), (True, [2])]
+    assert answer.answer == (
+        "Stable-SPAM is more stable than Adam under low precision [1], while QM9 is used for molecules [2]."
+    )
+
+
+def index_with_records(tmp_path: Path) -> Settings:
+    """PAPERS with authors, as a user's own collection has them (the seed listings have none)."""
+    return index_papers(tmp_path, [{**p, "authors": a} for p, a in zip(PAPERS, ("Ada Lovelace", "Alan Turing", ""))])
+
+
+def test_who_wrote_a_paper_is_answered_from_its_record_and_checked_against_it(tmp_path: Path) -> None:
+    settings = index_with_records(tmp_path)
+    llm = ScriptedLLM(["Stable-SPAM was written by Ada Lovelace [1]."])
+    answer = Pipeline(settings, llm=llm).ask("Who wrote the Stable-SPAM paper on stable 4-bit training?")
+    prompt = llm.history[-1][-1]["content"]
+    assert "[1] Stable-SPAM: stable 4-bit training\nAuthors: Ada Lovelace.\nStable-SPAM is an optimizer" in prompt
+    assert answer.mode == "generated" and answer.sentences[0].citations == [1]  # the name is in the record
+
+
+def test_the_record_stays_out_of_the_prompt_unless_the_question_asks_for_it(tmp_path: Path) -> None:
+    settings = index_with_records(tmp_path)
+    llm = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+    Pipeline(settings, llm=llm).ask("Which optimizer is more stable than Adam for 4-bit training?")
+    assert "Authors:" not in llm.history[-1][-1]["content"]  # prompt tokens are what the first token costs
+
+
+def test_an_author_named_in_the_question_is_looked_for_in_the_records(tmp_path: Path) -> None:
+    settings = index_with_records(tmp_path)
+    llm = ScriptedLLM(["Alan Turing predicts molecular properties with graph neural networks [1]."])
+    answer = Pipeline(settings, llm=llm).ask("Which papers by Alan Turing predict molecular properties?")
+    assert answer.signals.missing_names == [] and answer.mode == "generated"  # not "no abstract mentions Alan Turing"
+
+
+def test_a_follow_up_to_a_follow_up_still_searches_for_what_the_chat_is_about(settings: Settings) -> None:
+    history = [
+        ("Which dataset do the graph network experiments use?", "QM9 [1]."),
+        ("And its accuracy gain?", "5 percent [1]."),
+    ]
+    pipeline = Pipeline(settings, llm=ScriptedLLM(capable=False))  # no rewrite: earlier questions are prepended
+    query = pipeline.resolve("Which property did it predict?", history)
+    assert query.startswith("Which dataset do the graph network experiments use? And its accuracy gain?")

@@ -86,6 +86,6 @@ def test_a_quoted_answer_is_labelled_as_quoted_from_the_abstracts() -> None:
         mode="extractive",
     )
     out = answer_md(answer)
-    assert "Quoted from the abstracts" in out
+    assert "Quoted from the abstracts</b> (the model found no answer in the sources)" in out
     assert f"“{text_md(quote)}”" in out and '<sup class="cite">[1]</sup>' in out
     assert "<b>2.78x</b>" not in out  # the quote is untrusted text too

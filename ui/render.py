@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rag.cite import doi_url, reference
+from rag.decide import set_aside
 from rag.results import Answer
 
 _PUNCT = frozenset(string.punctuation)
@@ -80,10 +81,8 @@ def answer_md(answer: Answer) -> str:
         return f'<div class="abstain">🚫 <b>No answer.</b> {text_md(answer.answer)}{reason}</div>'
     parts = []
     if answer.mode == "extractive":
-        parts.append(
-            '<div class="quoted" title="the model\'s own answer failed its checks">'
-            "📎 <b>Quoted from the abstracts</b> (the model's own answer could not be verified)</div>"
-        )
+        why = text_md(set_aside(answer.reason)) if answer.reason else "the model's own answer failed its checks"
+        parts.append(f'<div class="quoted">📎 <b>Quoted from the abstracts</b> ({why})</div>')
     for sentence in answer.sentences:
         if answer.mode == "extractive":
             marks = "".join(f'<sup class="cite">[{n}]</sup>' for n in sentence.citations)
