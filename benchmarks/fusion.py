@@ -65,10 +65,18 @@ def bm25_side(retriever: Retriever, level: str, k1: float, b: float) -> Callable
 
 
 def dense_side(retriever: Retriever, vector: list[float], n: int) -> Ranking:
-    out: Ranking = {}
-    for cid, similarity in retriever.store.nearest(vector, n):
-        out.setdefault(parse_chunk_id(cid)[0], similarity)
-    return out
+    return by_paper(retriever.store.nearest(vector, n))[0]
+
+
+def by_paper(hits: list[tuple[str, float]]) -> tuple[Ranking, dict[str, str]]:
+    """Nearest chunks as each paper's best similarity, and each paper's best chunk id."""
+    scores: Ranking = {}
+    chunks: dict[str, str] = {}
+    for cid, similarity in hits:
+        paper = parse_chunk_id(cid)[0]
+        if paper not in scores:
+            scores[paper], chunks[paper] = similarity, cid
+    return scores, chunks
 
 
 def paper_side(retriever: Retriever) -> Callable[[list[float], int], Ranking]:
@@ -128,14 +136,6 @@ def prf_side(retriever: Retriever) -> Callable[[list[float], list[str], int, flo
         return dense_side(retriever, (q / np.linalg.norm(q)).tolist(), n)
 
     return search
-
-
-def best_chunks(retriever: Retriever, vector: list[float], n: int) -> dict[str, str]:
-    """Each paper's best chunk id on the dense side, by paper."""
-    out: dict[str, str] = {}
-    for cid, _ in retriever.store.nearest(vector, n):
-        out.setdefault(parse_chunk_id(cid)[0], cid)
-    return out
 
 
 def rrf(*sides: Ranking, k: int = 60) -> Ranking:
@@ -202,9 +202,8 @@ def collect(settings: Settings, questions: list[tuple[str, str]], n: int) -> dic
     runs: dict[str, dict[str, list[str]]] = {}
     for qid, text in questions:
         vector = retriever.embedder.embed([text])[0]
-        dense = dense_side(retriever, vector, n)
+        dense, chunks = by_paper(retriever.store.nearest(vector, n))
         sides = {name: search(text, n) for name, search in searches.items()}
-        chunks = best_chunks(retriever, vector, n)
         hybrid = top(rrf(dense, sides["chunk k1=1.5 b=0.75"]), n)  # the shipped ranking, as the feedback
         by_dense, by_hybrid = list(chunks.values()), [chunks[p] for p in hybrid if p in chunks]
         prf = {

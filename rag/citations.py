@@ -102,7 +102,7 @@ def split_clauses(sentence: str) -> list[str]:
     >>> split_clauses("SPAM [1] clips gradients and GaLore projects them [2].")
     ['SPAM [1] clips gradients and GaLore projects them [2].']
     """
-    cuts = [m for m in CLAUSE_END.finditer(sentence) if m.end() < len(sentence)]
+    cuts = list(CLAUSE_END.finditer(sentence))  # each is followed by more of the sentence (its lookahead)
     if not cuts or not ENDS_CITED.search(sentence):
         return [sentence]
     clauses, start = [], 0
