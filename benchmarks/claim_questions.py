@@ -8,8 +8,9 @@ The seed corpus is machine learning; users bring other fields, and the developme
 decision (`rag.decide`) behaves there. Each claim ("Statins reduce hip fractures.") becomes "Is it true that
 statins reduce hip fractures?", answerable, since SciFact's corpus holds the abstracts its claims were checked
 against (the index is the one `rag eval beir` builds). `--split train` takes 40 claims outside the 300 test
-queries (they have no qrels here, so no gold papers) plus unanswerable questions: the development set's and eight
-written for a biomedical corpus; it is the split to reason from. `--split test` takes 40 of the test queries with
+queries (their gold papers are the evidence abstracts SciFact's annotations name in `queries.jsonl`; a claim without
+evidence has none) plus unanswerable questions: the development set's and eight written for a biomedical corpus;
+it is the split to reason from. `--split test` takes 40 of the test queries with
 their qrels as gold papers, a check only. The files are written under `eval-output/` (SciFact's licence keeps its
 text out of the project).
 """
@@ -54,7 +55,10 @@ def claim_records(folder: Path, split: str, n: int = 40) -> list[Record]:
     claims = [json.loads(line) for line in (folder / "queries.jsonl").read_text().splitlines() if line.strip()]
     train = [c for c in claims if c["_id"] not in test]
     random.Random(1).shuffle(train)
-    records = [Record(f"train-{c['_id']}", as_question(c["text"]), True, kind="single") for c in train[:n]]
+    records = [
+        Record(f"train-{c['_id']}", as_question(c["text"]), True, gold=sorted(c["metadata"] or {}), kind="single")
+        for c in train[:n]
+    ]
     records += [Record(r.id, r.question, False, kind="unanswerable") for r in load_dataset(DEV) if not r.answerable]
     records += [
         Record(f"bio-u-{i:02d}", q, False, kind="unanswerable") for i, q in enumerate(BIOMEDICAL_UNANSWERABLE, 1)

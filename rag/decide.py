@@ -30,6 +30,7 @@ from rag.results import Signals
 
 GENERATED, EXTRACTIVE, ABSTAINED = "generated", "extractive", "abstained"
 QUOTING = "quoting the best-matching evidence instead"
+RESTATES = "the generated answer only restates the question"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
     elif signals.relevance < rules.relevance_floor:
         why = "the generated answer is not about the question"
     elif signals.novel < rules.min_novel:
-        why = "the generated answer only restates the question"
+        why = RESTATES
         # a supported restatement ("Yes, statins cut hip fractures [1]") means a source sentence says what the
         # question asks about: its evidence is quoted whenever it is on topic, the floor checked before the LLM
         quotable = on_topic

@@ -243,6 +243,8 @@ class Pipeline:
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
+            if decide.set_aside(answer.reason) == decide.RESTATES:
+                best = restated_from(answer, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
             label = prompts.QUOTED.format(why=decide.set_aside(answer.reason))
             answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
@@ -253,6 +255,20 @@ class Pipeline:
         cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
         for source in answer.sources:
             source.cited = source.n in cited
+
+
+def restated_from(answer: Answer, best: list[tuple], floor: float) -> list[tuple]:
+    """The quote for a verified restatement: the best sentences of the papers it cited, when they are on topic.
+
+    A restatement ("Yes, CD28 initiates tonic signaling [1]") that passed the citation check says that the cited
+    abstract holds what the question asks about; another paper's sentence that only shares more of the question's
+    words is not the better quote. `best` (over every source) stays when the cited papers have nothing on topic.
+    """
+    cited = {n for s in answer.sentences if s.supported for n in s.citations}
+    if not cited or {n for n, _, _ in best} <= cited:
+        return best
+    own = quotes.best_sentences(answer.query, [s for s in answer.sources if s.n in cited])
+    return own if own and own[0][2] >= floor else best
 
 
 def strip_refusal(raw: str) -> tuple[str, bool]:

@@ -251,3 +251,31 @@ def test_the_decision_before_generation() -> None:
     assert decide.before_llm(off_topic, rules) == "no sentence of the retrieved abstracts is about the question"
     assert decide.before_llm(decide.Signals(retrieved=True, quote=rules.topic_floor), rules) is None
     assert decide.before_llm(off_topic, decide.Rules(pipeline_decides=False)) is None
+
+
+RESTATED = [
+    {
+        "id": "survey",
+        "title": "Is it true that graph networks predict molecular properties?",
+        "abstract": "Is it true that graph networks predict molecular properties? We survey the open questions.",
+    },
+    {
+        "id": "gnn",
+        "title": "Graph networks for molecules",
+        "abstract": "Graph networks predict molecular properties from bonds. Experiments use the QM9 dataset.",
+    },
+]
+
+
+def test_a_restatement_is_quoted_from_the_paper_it_cited_not_from_one_that_shares_more_words(tmp_path: Path) -> None:
+    strict = index_papers(tmp_path, RESTATED).override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
+    question = "Is it true that graph networks predict molecular properties?"
+    llm = ScriptedLLM([prompts.NO_ANSWER])
+    pipeline = Pipeline(strict, llm=llm)
+    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
+    llm.enqueue(f"Yes, graph networks predict molecular properties [{numbers['gnn']}].")
+    answer = pipeline.ask(question)
+    assert answer.signals.quote_from == numbers["survey"]  # the sentence closest to the question is the survey's
+    assert answer.mode == decide.EXTRACTIVE and decide.set_aside(answer.reason) == decide.RESTATES
+    assert {n for s in answer.sentences for n in s.citations} == {numbers["gnn"]}  # what the model's answer cited
+    assert "from bonds" in answer.answer
