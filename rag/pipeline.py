@@ -111,7 +111,7 @@ class Pipeline:
         answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
         signals = answer.signals
         signals.dense = round(self.retriever.top_similarity(hits), 4)
-        signals.retrieved = bool(hits) and self.retriever.relevant(hits)
+        signals.retrieved = bool(hits) and self.retriever.relevant(hits, query)
         known = " ".join(f"{s.title} {self.shown_abstract(query, s)}" for s in sources)
         signals.missing_names = facts.unknown_names(query, known)
         signals.missing_papers = [

@@ -207,15 +207,32 @@ class Retriever:
         """Best dense cosine among the hits."""
         return max((h.dense for h in hits if h.dense is not None), default=0.0)
 
-    def relevant(self, hits: list[Source]) -> bool:
-        """Whether retrieval found something about the query: the best dense cosine reaches the floor, or the
-        BM25 side has a clear leader (its score reaches `bm25_floor` and beats the runner-up by `bm25_margin`
-        times). Short questions that name a method ("what guarantees does MUVERA give?") score low on the dense
-        side but are unmistakable to BM25."""
+    def relevant(self, hits: list[Source], query: str = "") -> bool:
+        """Whether retrieval found something about the query: the best dense cosine reaches the floor, the BM25
+        side has a clear leader (its score reaches `bm25_floor` and beats the runner-up by `bm25_margin` times),
+        or the query names something (`facts.names`) and the first paper mentions all of it and leads both sides.
+        Short questions that name a method ("what guarantees does MUVERA give?", "What is Perfusion?") score low
+        on the dense side and, with few words to match, need not clear the BM25 margin either."""
         r = self.settings.retrieval
         if self.top_similarity(hits) >= r.floor:
             return True
         bm25 = sorted((h.bm25 for h in hits if h.bm25 is not None), reverse=True)
-        if not bm25 or bm25[0] < r.bm25_floor:
-            return False
-        return len(bm25) == 1 or bm25[0] >= r.bm25_margin * max(bm25[1], 1e-9)
+        if bm25 and bm25[0] >= r.bm25_floor and (len(bm25) == 1 or bm25[0] >= r.bm25_margin * max(bm25[1], 1e-9)):
+            return True
+        return named_leader(query, hits)
+
+
+def named_leader(query: str, hits: list[Source]) -> bool:
+    """Whether the query names something and the first hit both mentions every name and leads both retrievers.
+
+    "What is Perfusion?" names Perfusion; when the Perfusion paper is first by dense similarity and by BM25 among
+    the hits, retrieval found what was asked about however short the question (a name alone scores low on both).
+    """
+    asked = facts.names(query)
+    if not hits or not asked:
+        return False
+    first = hits[0]
+    if not all(facts.mentions(f"{first.title} {first.abstract}", name) for name in asked):
+        return False
+    dense, bm25 = [h.dense or 0.0 for h in hits], [h.bm25 or 0.0 for h in hits]
+    return dense[0] == max(dense) and bm25[0] == max(bm25) and bm25[0] > 0

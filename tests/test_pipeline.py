@@ -242,3 +242,13 @@ def test_a_follow_up_to_a_follow_up_still_searches_for_what_the_chat_is_about(se
     pipeline = Pipeline(settings, llm=ScriptedLLM(capable=False))  # no rewrite: earlier questions are prepended
     query = pipeline.resolve("Which property did it predict?", history)
     assert query.startswith("Which dataset do the graph network experiments use? And its accuracy gain?")
+
+
+def test_a_short_question_naming_a_method_is_retrieved_when_its_paper_leads_both_sides(tmp_path: Path) -> None:
+    strict = index_papers(tmp_path).override(retrieval__floor=0.99, retrieval__bm25_floor=1000.0)  # neither alone
+    llm = ScriptedLLM(["Stable-SPAM is an optimizer for 4-bit training of large language models [1]."])
+    answer = Pipeline(strict, llm=llm).ask("What is Stable-SPAM?")
+    assert answer.signals.retrieved and answer.signals.dense < 0.99
+    assert answer.mode == "generated" and answer.sources[0].paper_id == "spam"
+    unknown = Pipeline(strict, llm=ScriptedLLM([])).ask("What is PostgreSQL?")  # named, but no paper mentions it
+    assert unknown.abstained and unknown.reason == "no indexed abstract is relevant enough"

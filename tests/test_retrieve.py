@@ -13,7 +13,8 @@ from rag.config import ChunkSettings, RetrievalSettings, Settings
 from rag.errors import ConfigError
 from rag.ingest import ingest
 from rag.metadata import parse_chunk_id
-from rag.retrieve import Retriever
+from rag.results import Source
+from rag.retrieve import Retriever, named_leader
 
 LONG = " ".join(f"Sentence {i} describes convolution kernels for image denoising." for i in range(12))
 PAPERS = [
@@ -215,3 +216,17 @@ def test_the_name_cover_can_be_switched_off(tmp_path: Path) -> None:
     retriever = Retriever(attention_settings(tmp_path, cover_names=False))
     question = "Compare how the Combiner and the Block Transformer reduce the cost of attention."
     assert "block" not in [h.paper_id for h in retriever.search(question, 2)]
+
+
+def hit(n: int, title: str, abstract: str, dense: float, bm25: float) -> Source:
+    return Source(n, f"p{n}", title, [], "", "", abstract, [], 0.0, dense=dense, bm25=bm25)
+
+
+def test_a_named_leader_must_mention_every_name_and_lead_both_retrievers() -> None:
+    perfusion = hit(1, "Key-locked rank one editing", "Perfusion personalizes text-to-image models.", 0.24, 3.1)
+    other = hit(2, "Diffusion models", "Diffusion models generate images.", 0.15, 1.2)
+    assert named_leader("What is Perfusion?", [perfusion, other])
+    assert not named_leader("what is it about?", [perfusion, other])  # names nothing
+    assert not named_leader("Is Perfusion better than DreamBooth?", [perfusion, other])  # DreamBooth unmentioned
+    assert not named_leader("What is Perfusion?", [perfusion, replace(other, bm25=4.0)])  # BM25 prefers another
+    assert not named_leader("What is Perfusion?", [perfusion, replace(other, dense=0.3)])  # so does the dense side
