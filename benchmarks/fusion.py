@@ -281,15 +281,16 @@ def beir(folder: Path, settings: Settings) -> dict[str, dict[str, tuple[float, f
     bench = beir_settings(folder, settings)
     test = load_queries(folder)
     splits = {"train": training_claims(folder, set(test[0])), "test": test}
+    every = [item for queries, _ in splits.values() for item in queries.items()]  # the two sets share no claim
+    runs = collect(bench, every, bench.retrieval.candidates)  # the sides are built once for both sets
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for split, (queries, qrels) in splits.items():
-        runs = collect(bench, list(queries.items()), bench.retrieval.candidates)
         qrel_rows = [ir_measures.Qrel(q, d, rel) for q, docs in qrels.items() for d, rel in docs.items()]
-        for name in next(iter(runs.values())):
+        for name in runs[next(iter(queries))]:
             run = [
                 ir_measures.ScoredDoc(qid, pid, 100.0 - rank)
-                for qid, by_variant in runs.items()
-                for rank, pid in enumerate(by_variant[name])
+                for qid in queries
+                for rank, pid in enumerate(runs[qid][name])
             ]
             scores = ir_measures.calc_aggregate([nDCG @ 10, R @ 100], qrel_rows, run)
             out.setdefault(name, {})[split] = (scores[nDCG @ 10], scores[R @ 100])

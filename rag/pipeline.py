@@ -243,10 +243,11 @@ class Pipeline:
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
-            if decide.set_aside(answer.reason) == decide.RESTATES:
+            why = decide.set_aside(answer.reason)
+            if why == decide.RESTATES:
                 best = restated_from(answer, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
-            label = prompts.QUOTED.format(why=decide.set_aside(answer.reason))
+            label = prompts.QUOTED.format(why=why)
             answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
         elif answer.mode == decide.GENERATED:
             answer.answer = " ".join(render_sentence(s) for s in answer.sentences)

@@ -207,7 +207,7 @@ class Retriever:
         """Best dense cosine among the hits."""
         return max((h.dense for h in hits if h.dense is not None), default=0.0)
 
-    def relevant(self, hits: list[Source], query: str = "") -> bool:
+    def relevant(self, hits: list[Source], query: str) -> bool:
         """Whether retrieval found something about the query: the best dense cosine reaches the floor, the BM25
         side has a clear leader (its score reaches `bm25_floor` and beats the runner-up by `bm25_margin` times),
         or the query names something (`facts.names`) and the first paper mentions all of it and leads both sides.
