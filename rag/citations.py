@@ -32,6 +32,9 @@ CLAUSE_END = re.compile(
 ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
 # Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...".
 SUBJECT = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+(?=[a-z])")
+# A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
+BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
+ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\]")
 STOP = frozenset(
     "a an the of in on for to and or with by from as at is are was were be been being this that these those it its "
     "we our they their which who what how why when where than then also can may via using used use based such "
@@ -69,7 +72,7 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
     >>> split_answer("[1] proposes SPAM. [2] targets memory.", names=["Stable-SPAM", "GaLore"])
     [('Stable-SPAM proposes SPAM.', [1]), ('GaLore targets memory.', [2])]
     """
-    text = text.strip()
+    text = as_sentences(text)
     pieces: list[tuple[str, list[int]]] = []
     for a, b in split_sentences(text):
         raw = text[a:b]
@@ -86,6 +89,31 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
             if clean.strip(".,;: "):
                 pieces.append((clean, _extend([], _numbers(clause))))
     return pieces
+
+
+def as_sentences(text: str) -> str:
+    r"""A list answer written as sentences: one per line or item, bullets and item numbers dropped.
+
+    Small models answer "which papers ..." with lists, and a line without a full stop would run into the next
+    one as a single sentence with the last line's marker only.
+
+    >>> as_sentences("[1] Few-shot Continual Learning [1] [2] Generative Kernel Continual Learning [2]")
+    'Few-shot Continual Learning [1]. Generative Kernel Continual Learning [2].'
+    >>> as_sentences("The papers are:\n1. HoME [1]\n2. MMoE: gates [2]")
+    'The papers are: HoME [1]. MMoE: gates [2]'
+    >>> as_sentences("[1] gains 4.8x. [1]\n[2] finds a bound.")
+    '[1] gains 4.8x. [1] [2] finds a bound.'
+    """
+    text = ITEM.sub(lambda m: f"{m.group(2).rstrip(' .')} [{m.group(1)}].\n", text)
+    lines = [line.strip() for line in BULLET.sub("", text).splitlines() if line.strip()]
+    ended = [line if ends(line) else f"{line}." for line in lines[:-1]]  # the last line stays as written
+    return " ".join(ended + lines[-1:])
+
+
+def ends(line: str) -> bool:
+    """Whether a line ends its sentence, before its markers or after them ("It gains 4.8x. [1]", "HoME [1].")."""
+    bare = MARKER.sub("", line).rstrip()
+    return bool(bare) and bare[-1] in ".!?:;,"
 
 
 def split_clauses(sentence: str) -> list[str]:

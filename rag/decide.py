@@ -3,9 +3,10 @@
 Before the LLM: abstain when retrieval found nothing about the question (neither the dense floor nor a clear
 BM25 leader), when the question names something (an acronym, a model, a place) that no retrieved abstract
 mentions, when it asks for a paper by name ("the original ResNet paper") and no retrieved paper is that paper
-(its title or its own "we propose X" sentence), or when no sentence of the retrieved abstracts matches the
+(its title or its own "we propose X" sentence), when no sentence of the retrieved abstracts matches the
 question (a question that shares words with the corpus but not its topic, such as error-correcting "codes" in
-quantum computing against learned codes).
+quantum computing against learned codes), or when it asks who wrote a paper and no retrieved record lists authors
+(the seed listings have none; "Who wrote the MUVERA paper?" was answered "Neur embedding models [1]").
 After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
 is about the question: similar to it (cosine), adding something it did not already say (new content words), and
 stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
@@ -20,6 +21,10 @@ higher than those of other fields: an answer that only restates the question, as
 that..." ("Yes, X [1]"; the citation check found a source sentence close to the question itself), and an answer
 that rests only on other papers when one paper clearly leads retrieval and holds the best-matching sentence (a
 small model sometimes answers from a distractor's one sentence; never an abstention on its own).
+An answer to "which paper/method ..." that names one the question did not is no restatement, however short.
+A quote about a model the question names comes from that model's own paper when one is among the sources and the
+quoted paper never mentions it (`rag.quotes.from_subject`; a restatement keeps the quote of the paper it cited):
+"What accuracy does SimQ-NAS reach?" is not answered with NASNet's accuracy.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ def before_llm(signals: Signals, rules: Rules) -> str | None:
         return f"the {papers} paper is not indexed (the retrieved abstracts only mention it)"
     if rules.pipeline_decides and signals.quote < rules.topic_floor:
         return "no sentence of the retrieved abstracts is about the question"
+    if rules.pipeline_decides and signals.no_authors:  # the model would make names up from the abstract's words
+        return "the retrieved papers' records list no authors"
     return None
 
 
@@ -75,7 +82,8 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "no sentence of the generated answer is supported by the sources"
     elif signals.relevance < rules.relevance_floor:
         why = "the generated answer is not about the question"
-    elif signals.novel < rules.min_novel:
+    elif signals.novel < rules.min_novel and not (signals.wants_name and signals.has_name):
+        # (a name answering "which paper ..." is the answer however few new words come with it: "... is RCMHA [1]")
         why = RESTATES
         # a supported restatement ("Yes, statins cut hip fractures [1]") means a source sentence says what the
         # question asks about: its evidence is quoted whenever it is on topic, the floor checked before the LLM

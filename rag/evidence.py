@@ -41,6 +41,9 @@ RECORD = re.compile(  # questions about a paper's record rather than its finding
     r"conference|(?:papers?|work|works|articles?) by)\b",
     re.IGNORECASE,
 )
+AUTHORS = re.compile(  # questions answered by a paper's authors: "who wrote ...", "the authors of ...", "papers by"
+    r"\b(who|whom|authors?|authored|wrote|written by|(?:papers?|work|works|articles?) by)\b", re.IGNORECASE
+)
 LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what are the main contributions ..."
     r"^(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?(?:(?:two|three|four|five|six|main|key)\s+)?([a-z-]{3,}s)\b",
     re.IGNORECASE,
@@ -118,6 +121,17 @@ def asks_record(question: str) -> bool:
     (False, False)
     """
     return bool(RECORD.search(question))
+
+
+def asks_authors(question: str) -> bool:
+    """Whether the question can only be answered from the papers' authors (an abstract never names them).
+
+    >>> asks_authors("Who wrote MUVERA?"), asks_authors("Which papers by Hinton use capsules?")
+    (True, True)
+    >>> asks_authors("When was MUVERA published?"), asks_authors("What is the code written in?")
+    (False, False)
+    """
+    return bool(AUTHORS.search(question))
 
 
 def asks_several(question: str) -> bool:

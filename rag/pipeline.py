@@ -119,6 +119,7 @@ class Pipeline:
             for name in facts.asked_papers(query)
             if not any(facts.own_paper(name, s.title, [e.text for e in s.evidence]) for s in sources)
         ]
+        signals.no_authors = evidence.asks_authors(query) and not any(s.authors for s in sources)
         best = quotes.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
         signals.quote, signals.quote_from = (round(best[0][2], 4), best[0][0]) if best else (0.0, 0)
         signals.leader = hits[0].n if hits and evidence.clear_leader(hits, self.budget().lead_margin, query) else 0
@@ -244,8 +245,11 @@ class Pipeline:
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
             why = decide.set_aside(answer.reason)
-            if why == decide.RESTATES:
-                best = restated_from(answer, best, rules.topic_floor)
+            if why == decide.RESTATES:  # the papers its verified sentences cited hold what was asked
+                cited = {n for s in answer.sentences if s.supported for n in s.citations}
+                best = quotes.from_cited(answer.query, answer.sources, cited, best, rules.topic_floor)
+            else:
+                best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
             label = prompts.QUOTED.format(why=why)
             answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
@@ -256,20 +260,6 @@ class Pipeline:
         cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
         for source in answer.sources:
             source.cited = source.n in cited
-
-
-def restated_from(answer: Answer, best: list[tuple], floor: float) -> list[tuple]:
-    """The quote for a verified restatement: the best sentences of the papers it cited, when they are on topic.
-
-    A restatement ("Yes, CD28 initiates tonic signaling [1]") that passed the citation check says that the cited
-    abstract holds what the question asks about; another paper's sentence that only shares more of the question's
-    words is not the better quote. `best` (over every source) stays when the cited papers have nothing on topic.
-    """
-    cited = {n for s in answer.sentences if s.supported for n in s.citations}
-    if not cited or {n for n, _, _ in best} <= cited:
-        return best
-    own = quotes.best_sentences(answer.query, [s for s in answer.sources if s.n in cited])
-    return own if own and own[0][2] >= floor else best
 
 
 def strip_refusal(raw: str) -> tuple[str, bool]:

@@ -3,6 +3,8 @@
 A quote is the one or two sentences that best match the question (`rag.evidence.relevance`); when the question
 asks for a number or a name and neither gives one, the second place goes to a sentence of the same abstract that
 does (for "how" questions, one saying what the paper proposes; for yes/no questions, one reporting a finding).
+A restatement's quote comes from the papers it cited (`from_cited`), and a quote about a named model from that
+model's own paper rather than a rival's that never mentions it (`from_subject`).
 The same tests tell the decision (`rag.decide`) whether a generated answer states what was asked.
 """
 
@@ -13,8 +15,9 @@ from collections.abc import Callable, Sequence
 
 from rag.citations import content_words
 from rag.evidence import Ranked, Scored, asks_quantity, key_terms, relevance
-from rag.facts import PROPOSAL, mentions, names, numbers
+from rag.facts import PROPOSAL, mentions, names, numbers, own_paper
 
+Quote = list[tuple[int, Scored, float]]  # (source number, sentence, relevance), best first: `best_sentences`
 ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
     r"(?:^|[,;:]\s+)(which|who|is there|are there|can|could|does any|do any|has any)\b|\b(called|named)\b",
     re.IGNORECASE,
@@ -57,7 +60,7 @@ def states_number(text: str) -> bool:
     return bool(numbers(text) or NUMBER_WORDS.search(text))
 
 
-def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> list[tuple[int, Scored, float]]:
+def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> Quote:
     """The sentences that best match the question, as (source number, sentence, relevance), best first.
 
     A second sentence is kept only when it scores close to the first (within 0.05). When the question asks for a
@@ -88,6 +91,46 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> l
         if found := next_from_same(scored, reports_finding, lambda text: bool(concludes(text))):
             picked = picked[:1] + found
     return picked
+
+
+def from_cited(question: str, sources: Sequence[Ranked], cited: set[int], best: Quote, floor: float) -> Quote:
+    """The quote for a verified restatement: the best sentences of the papers it cited, when they are on topic.
+
+    A restatement ("Yes, CD28 initiates tonic signaling [1]") that passed the citation check says that the cited
+    abstract holds what the question asks about; another paper's sentence that only shares more of the question's
+    words is not the better quote. `best` (over every source) stays when the cited papers have nothing on topic.
+    """
+    if not cited or {n for n, _, _ in best} <= cited:
+        return best
+    own = best_sentences(question, [s for s in sources if s.n in cited])
+    return own if own and own[0][2] >= floor else best
+
+
+def from_subject(question: str, sources: Sequence[Ranked], best: Quote, floor: float) -> Quote:
+    """The quote from the own papers of what the question names, when the best sentences come from a paper that
+    does not even mention it.
+
+    "What accuracy does SimQ-NAS reach on ImageNet?": NASNet's abstract reports an ImageNet accuracy and matches
+    the question best, but quoting it answers for the wrong model. When a source is the own paper of a model-like
+    name in the question (two capitals or a digit, `facts.names(capitalised=False)`; `facts.own_paper`: its title
+    names it, or it presents it) and a quoted paper is neither such a paper nor mentions that name, the best
+    sentences of the own papers are quoted instead, when they are on topic; otherwise `best` stays. A quoted paper
+    that mentions the name ("CD28 costimulation augments ...") stays, and so does one beside a paper that only has
+    a plain word of the question in its title ("Erythromycin resistance ..." is no model's own paper).
+    """
+    asked = names(question, capitalised=False)
+    own, owned = [], []
+    for source in sources:
+        held = [name for name in asked if own_paper(name, source.title, [e.text for e in source.evidence])]
+        if held:
+            own.append(source)
+            owned += held
+    by_n = {s.n: s for s in sources}
+    strays = {n for n, _, _ in best} - {s.n for s in own}
+    if not strays or all(mentions(f"{by_n[n].title} {by_n[n].abstract}", name) for n in strays for name in owned):
+        return best
+    theirs = best_sentences(question, own)
+    return theirs if theirs and theirs[0][2] >= floor else best
 
 
 def next_from_same(

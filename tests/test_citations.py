@@ -133,3 +133,28 @@ def test_a_list_of_papers_is_checked_item_by_item(scorer: SupportScorer) -> None
 )
 def test_a_sentence_stays_whole_unless_each_clause_cites_its_own_sources(text: str) -> None:
     assert len(split_answer(text)) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "[1] Stable-SPAM optimizer [1] [2] Graph networks for molecules [2]",  # items carrying their marker twice
+        "The papers are:\n1. Stable-SPAM optimizer [1]\n2. Graph networks for molecules [2]",  # a numbered list
+        "- Stable-SPAM optimizer [1]\n- Graph networks for molecules [2]",  # bullets
+    ],
+)
+def test_a_list_answer_is_checked_item_by_item_against_its_own_sources(scorer: SupportScorer, answer: str) -> None:
+    first, second = check_answer(answer, scorer, 0.5)  # a lead-in line ("... are:") opens the first item
+    assert first.text.endswith("Stable-SPAM optimizer.") and (first.citations, first.supported) == ([1], True)
+    assert second.text.rstrip(".") == "Graph networks for molecules" and (second.citations, second.supported) == (
+        [2],
+        True,
+    )
+
+
+def test_lines_whose_markers_follow_the_full_stop_keep_them() -> None:
+    answer = "Stable-SPAM stabilizes 4-bit training. [1]\nGraph networks predict molecular properties. [2]"
+    assert split_answer(answer) == [
+        ("Stable-SPAM stabilizes 4-bit training.", [1]),
+        ("Graph networks predict molecular properties.", [2]),
+    ]

@@ -279,3 +279,44 @@ def test_a_restatement_is_quoted_from_the_paper_it_cited_not_from_one_that_share
     assert answer.mode == decide.EXTRACTIVE and decide.set_aside(answer.reason) == decide.RESTATES
     assert {n for s in answer.sentences for n in s.citations} == {numbers["gnn"]}  # what the model's answer cited
     assert "from bonds" in answer.answer
+
+
+NAMED = [
+    {
+        "id": "simq",
+        "title": "SimQ-NAS: Simultaneous Quantization Policy and Neural Architecture Search",
+        "abstract": "SimQ-NAS searches quantization policies and architectures together. "
+        "Its best quantized network gets 78.9% top-1 at four bits.",
+    },
+    {
+        "id": "nasnet",
+        "title": "Learning Transferable Architectures for Scalable Image Recognition",
+        "abstract": "We search architectures on a small dataset and transfer them. "
+        "NASNet reaches an accuracy of 82.7% top-1 on ImageNet.",
+    },
+]
+
+
+def test_a_quote_about_a_named_model_comes_from_that_models_own_paper(tmp_path: Path) -> None:
+    strict = index_papers(tmp_path, NAMED).override(answer__quote_floor=0.3, answer__topic_floor=0.25)
+    question = "What accuracy does SimQ-NAS reach on ImageNet?"
+    answer = Pipeline(strict, llm=ScriptedLLM([prompts.NO_ANSWER])).ask(question)
+    numbers = {s.paper_id: s.n for s in answer.sources}
+    assert answer.signals.quote_from == numbers["nasnet"]  # the sentence closest to the question is NASNet's
+    assert answer.mode == decide.EXTRACTIVE
+    assert {n for s in answer.sentences for n in s.citations} == {numbers["simq"]}
+    assert "78.9%" in answer.answer and "82.7%" not in answer.answer
+
+
+def test_a_short_name_answering_which_paper_is_the_answer_not_a_restatement(tmp_path: Path) -> None:
+    strict = index_papers(tmp_path, NAMED).override(answer__quote_floor=0.3)
+    question = "Which paper searches quantization policies and architectures together?"
+    llm = ScriptedLLM([prompts.NO_ANSWER])
+    pipeline = Pipeline(strict, llm=llm)
+    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
+    reply = f"The paper that searches quantization policies and architectures together is SimQ-NAS [{numbers['simq']}]."
+    llm.enqueue(reply)
+    answer = pipeline.ask(question)
+    assert answer.signals.novel < strict.answer.min_novel and answer.signals.has_name
+    assert answer.mode == decide.GENERATED
+    assert answer.answer == reply

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.evidence import (
     PROPOSAL,
     Budget,
@@ -11,7 +13,7 @@ from rag.evidence import (
     clear_leader,
     comparison,
 )
-from rag.quotes import best_sentences
+from rag.quotes import best_sentences, from_subject
 from rag.results import Evidence, Source
 
 
@@ -250,3 +252,28 @@ def test_a_yes_no_quote_that_only_restates_the_question_gets_the_abstracts_concl
     assert [e.text for _, e, _ in best_sentences("Do statins reduce hip fractures?", [without])] == STATIN_ABSTRACT[:1]
     asked_what = best_sentences("What did the statin study set out to determine?", [paper])
     assert [e.text for _, e, _ in asked_what] == STATIN_ABSTRACT[:1]  # not a yes/no question: the best sentence
+
+
+def test_a_quote_for_a_named_model_leaves_a_paper_that_never_mentions_it() -> None:
+    question = "What accuracy does SimQ-NAS reach on ImageNet?"
+    rival = replace(source(1, [0.80], 0.7, 8.0, ["NASNet reaches 82.7% top-1 accuracy on ImageNet."]), title="NASNet")
+    own_texts = ["SimQ-NAS searches quantization and architectures together.", "It gets 78.9% top-1 on ImageNet."]
+    own = replace(source(2, [0.60, 0.55], 0.6, 6.0, own_texts), title="SimQ-NAS: Simultaneous Quantization Search")
+    best = best_sentences(question, [rival, own])
+    assert best[0][0] == 1  # NASNet's sentence matches the question best
+    quote = from_subject(question, [rival, own], best, 0.45)
+    assert {n for n, _, _ in quote} == {2} and own_texts[1] in [e.text for _, e, _ in quote]
+    assert from_subject(question, [rival, own], best, 0.99) == best  # the own paper has nothing on topic
+
+
+def test_a_quote_from_a_paper_that_mentions_the_named_thing_stays() -> None:
+    question = "Is it true that CD28 initiates tonic signaling in T cells?"
+    cited = replace(source(1, [0.80], 0.7, 8.0, ["CD28 costimulation augments tonic signaling."]), title="CAR T cells")
+    review = replace(source(2, [0.60], 0.6, 6.0, ["CD28 is a costimulatory receptor."]), title="CD28 in T cells")
+    best = best_sentences(question, [cited, review])
+    assert from_subject(question, [cited, review], best, 0.45) == best
+    plain = replace(review, title="Erythromycin resistance in Streptomyces", abstract="An enzyme confers resistance.")
+    other = replace(cited, abstract="Macrolide antibiotics in infancy and pyloric stenosis.")
+    question = "Is it true that Erythromycin use relates to pyloric stenosis?"
+    best = best_sentences(question, [other, plain])
+    assert from_subject(question, [other, plain], best, 0.0) == best  # a plain word in a title owns nothing

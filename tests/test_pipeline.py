@@ -220,6 +220,13 @@ def test_who_wrote_a_paper_is_answered_from_its_record_and_checked_against_it(tm
     assert answer.mode == "generated" and answer.sentences[0].citations == [1]  # the name is in the record
 
 
+def test_who_wrote_a_paper_is_declined_before_the_llm_when_no_record_lists_authors(settings: Settings) -> None:
+    llm = ScriptedLLM([])  # called at all, it fails the test
+    answer = Pipeline(settings, llm=llm).ask("Who wrote the Stable-SPAM paper on stable 4-bit training?")
+    assert answer.abstained and answer.reason == "the retrieved papers' records list no authors"
+    assert answer.signals.no_authors and llm.history == []
+
+
 def test_the_record_stays_out_of_the_prompt_unless_the_question_asks_for_it(tmp_path: Path) -> None:
     settings = index_with_records(tmp_path)
     llm = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
