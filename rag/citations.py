@@ -34,7 +34,7 @@ ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
 SUBJECT = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+(?=[a-z])")
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
-ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\]")
+ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\][ \t]*\.?")
 STOP = frozenset(
     "a an the of in on for to and or with by from as at is are was were be been being this that these those it its "
     "we our they their which who what how why when where than then also can may via using used use based such "
@@ -99,6 +99,8 @@ def as_sentences(text: str) -> str:
 
     >>> as_sentences("[1] Few-shot Continual Learning [1] [2] Generative Kernel Continual Learning [2]")
     'Few-shot Continual Learning [1]. Generative Kernel Continual Learning [2].'
+    >>> as_sentences("[1] SimQ-NAS gains 4.8x [1]. [2] White-Box finds a bound [2].")
+    'SimQ-NAS gains 4.8x [1]. White-Box finds a bound [2].'
     >>> as_sentences("The papers are:\n1. HoME [1]\n2. MMoE: gates [2]")
     'The papers are: HoME [1]. MMoE: gates [2]'
     >>> as_sentences("[1] gains 4.8x. [1]\n[2] finds a bound.")

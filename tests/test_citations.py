@@ -139,6 +139,7 @@ def test_a_sentence_stays_whole_unless_each_clause_cites_its_own_sources(text: s
     "answer",
     [
         "[1] Stable-SPAM optimizer [1] [2] Graph networks for molecules [2]",  # items carrying their marker twice
+        "[1] Stable-SPAM optimizer [1]. [2] Graph networks for molecules [2].",  # ... each with its full stop
         "The papers are:\n1. Stable-SPAM optimizer [1]\n2. Graph networks for molecules [2]",  # a numbered list
         "- Stable-SPAM optimizer [1]\n- Graph networks for molecules [2]",  # bullets
     ],
