@@ -41,8 +41,11 @@ RECORD = re.compile(  # questions about a paper's record rather than its finding
     r"conference|(?:papers?|work|works|articles?) by)\b",
     re.IGNORECASE,
 )
-AUTHORS = re.compile(  # questions answered by a paper's authors: "who wrote ...", "the authors of ...", "papers by"
-    r"\b(who|whom|authors?|authored|wrote|written by|(?:papers?|work|works|articles?) by)\b", re.IGNORECASE
+AUTHORS = re.compile(  # questions answered by people: "who wrote ...", "papers by ...", "list the authors" (not
+    # a relative "adults who exercise", nor "what do the authors propose", which asks for the abstract's findings)
+    r"(?:^\s*|[,;:]\s*|\band\s+)(?:who|whom)\b|\b(?:wrote|authored|written by)\b|\b(?:papers?|works?|articles?) by\b|"
+    r"\b(?:list|name|give)\s+(?:me\s+)?(?:the\s+)?authors?\b",
+    re.IGNORECASE,
 )
 LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what are the main contributions ..."
     r"^(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?(?:(?:two|three|four|five|six|main|key)\s+)?([a-z-]{3,}s)\b",
@@ -130,6 +133,10 @@ def asks_authors(question: str) -> bool:
     (True, True)
     >>> asks_authors("When was MUVERA published?"), asks_authors("What is the code written in?")
     (False, False)
+    >>> asks_authors("Do adults who exercise remember more?"), asks_authors("What do the authors propose?")
+    (False, False)
+    >>> asks_authors("Which paper introduced Adam and who wrote it?"), asks_authors("List the authors of HoME.")
+    (True, True)
     """
     return bool(AUTHORS.search(question))
 
