@@ -10,8 +10,11 @@ is marked unsupported. A sentence whose cited sources pass only loosely while an
 better (by `reattribute_margin`: the sentence was written from that one) is moved to that source, so each claim
 points to the paper it came from. Facts are held to the letter (`rag.facts`): every number (with its unit) and
 every name in the sentence must appear in a source that backs it, so "1.5 GB" where the abstract says "100KB"
-fails even when the words match. Limits: similarity is not entailment, so a sentence that negates a source's
-claim in its own words can still pass; and a correct paraphrase in other words can fail.
+fails even when the words match. A sentence that matches its cited source best but names what only another
+source holds ("ConViT is a unified backbone [3]", [3] being another model's paper) is a claim given the wrong
+name: it is flagged, not moved to the source that holds the name. Limits: similarity is not entailment, so a
+sentence that negates a source's claim in its own words can still pass; and a correct paraphrase in other words
+can fail.
 """
 
 from __future__ import annotations
@@ -30,8 +33,13 @@ CLAUSE_END = re.compile(
     r"(?P<marks>(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)(?P<sep>\s*[,;]\s*|\s+(?=(?:and|while|whereas|but)\s))(?=\S)"
 )
 ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
-# Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...".
-SUBJECT = re.compile(r"\s*(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+(?=[a-z])")
+# Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...", "Yes, [1] discusses ...".
+SUBJECT = re.compile(
+    r"(?P<pre>\s*(?:(?i:yes|no|indeed)\s*,\s*)?)(?P<marks>(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+)(?=[a-z])"
+)
+# A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ..."
+# (at its end, "is proposed in [1].", the marker still reads as the object where it is shown)
+OBJECT = re.compile(r"\b(?P<prep>in|by|from|see)\s+\[(?P<n>\d+)\](?=\s*,|\s+[a-z])", re.IGNORECASE)
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\][ \t]*\.?")
@@ -64,13 +72,16 @@ def content_words(text: str) -> set[str]:
 def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, list[int]]]:
     """Answer sentences with their cited numbers; a run of markers after the full stop belongs to that sentence.
 
-    A marker that is a sentence's subject ("[2] proposes HoME.") is replaced by its source's name from `names`
-    (sources 1..k), so the sentence keeps its subject instead of starting with the verb.
+    A marker that is a sentence's subject ("[2] proposes HoME.", "Yes, [1] discusses ...") is replaced by its
+    source's name from `names` (sources 1..k), so the sentence keeps its subject instead of starting with the verb;
+    one after a preposition inside the sentence ("as shown in [1], ...") gets the name before it.
 
     >>> split_answer("Adam diverges [2]. SPAM fixes it. [1][3] Done.")
     [('Adam diverges.', [2]), ('SPAM fixes it.', [1, 3]), ('Done.', [])]
     >>> split_answer("[1] proposes SPAM. [2] targets memory.", names=["Stable-SPAM", "GaLore"])
     [('Stable-SPAM proposes SPAM.', [1]), ('GaLore targets memory.', [2])]
+    >>> split_answer("Yes, [1] discusses cost models. In [2], they are shown.", names=["MLIR", "GaLore"])
+    [('Yes, MLIR discusses cost models.', [1]), ('In GaLore, they are shown.', [2])]
     """
     text = as_sentences(text)
     pieces: list[tuple[str, list[int]]] = []
@@ -78,12 +89,13 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
         raw = text[a:b]
         lead = LEADING.match(raw)
         subject = SUBJECT.match(raw)
-        cited = _numbers(subject.group(0)) if subject else []
+        cited = _numbers(subject.group("marks")) if subject else []
         if subject and (name := _name(cited, names or [])):
-            raw = "".join(f"[{n}]" for n in cited) + f"{name} {raw[subject.end() :]}"
+            raw = "".join(f"[{n}]" for n in cited) + f"{subject.group('pre')}{name} {raw[subject.end() :]}"
         elif lead and pieces:  # markers after the previous sentence's full stop belong to it
             _extend(pieces[-1][1], _numbers(lead.group(0)))
             raw = raw[lead.end() :]
+        raw = OBJECT.sub(lambda m: _object(m, names or []), raw)
         for clause in split_clauses(raw):
             clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", clause)).strip()
             if clean.strip(".,;: "):
@@ -147,6 +159,12 @@ def split_clauses(sentence: str) -> list[str]:
     return clauses
 
 
+def _object(match: re.Match[str], names: list[str]) -> str:
+    """ "in [1]" as "in HoME [1]": the paper's name before its marker (the marker alone when it has none)."""
+    name = _name([int(match["n"])], names)
+    return f"{match['prep']} {name} [{match['n']}]" if name else match.group(0)
+
+
 def _name(numbers: list[int], names: list[str]) -> str:
     known = [names[n - 1] for n in numbers if 1 <= n <= len(names) and names[n - 1]]
     return " and ".join(known)
@@ -157,11 +175,11 @@ def source_name(title: str) -> str:
 
     >>> source_name("HoME: Hierarchy of Multi-Gate Experts for Multi-Task Learning at Kuaishou")
     'HoME'
-    >>> source_name("Outliers with Opposing Signals")
+    >>> source_name("Outliers with Opposing Signals.")
     'Outliers with Opposing Signals'
     """
     head = title.split(":", 1)[0].strip()
-    return head if head and len(head.split()) <= 8 else title.strip()
+    return (head if head and len(head.split()) <= 8 else title.strip()).rstrip(".")
 
 
 def _numbers(text: str) -> list[int]:
@@ -241,10 +259,14 @@ def check_answer(
         if backing and best not in backing and far_better:
             result.notes.append(f"moved to [{best}]: it supports this sentence far better than [{backing[0]}]")
             backing = [best]
+        # cited sources that match the sentence but lack its names or numbers: it was written from them
+        wrote = max((scores[n - 1] for n in valid if missing[n] and scores[n - 1] >= threshold), default=0.0)
         if not backing and scores:
-            if best is not None and scores[best - 1] >= threshold:
+            if best is not None and scores[best - 1] >= threshold and scores[best - 1] >= wrote:
                 backing = [best]
                 result.notes.append(f"added [{best}]: it supports this sentence")
+            elif best is not None and scores[best - 1] >= threshold:  # a name or number put on another's claim
+                result.notes.append(f"not moved to [{best}]: the sentence matches its cited source better")
             elif facts and all(missing.values()):
                 nowhere = [fact for fact in missing[1] if all(fact in m for m in missing.values())]
                 result.notes.append(f"{', '.join(nowhere)} in no source" if nowhere else "facts split over sources")

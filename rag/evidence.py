@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import extractOne
+
 from rag.citations import content_words
 from rag.facts import PROPOSAL, holders, mentions, numbers, phrases
 
@@ -57,6 +60,7 @@ NOT_PLURAL = frozenset(  # words ending in s after "what" that are not a plural 
 MARKER = re.compile(r"(?:^|[\s:;,])\(((?:[1-9]|i{1,3}|iv|vi{0,3}|[a-f]))\)\s", re.IGNORECASE)  # "(1) ", "(ii) ", "(b) "
 LINK = re.compile(r"https?://|www\.", re.IGNORECASE)  # "Code is available at https://...": no finding to compare
 TERM_WEIGHT = 0.15  # a sentence holding all of the question's key terms gains this much
+NEAR_LENGTH = 6  # a key term this long also matches a word one edit away: "tumour"/"tumor", "embeding"
 NUMBER_WEIGHT = 0.10  # a sentence with a number gains this much when the question asks for a quantity
 CONTRIBUTION_WEIGHT = 0.05  # a sentence that names the paper's contribution ("we propose X") gains this much
 
@@ -88,6 +92,37 @@ class Budget:
     others: bool = True  # beside a clear leader the other sources keep their best sentence (off: none)
 
 
+FORM = re.compile(  # what a question asks of the answer's form, not of the papers: "Summarize ... in two sentences"
+    r"^\W*(?:please\s+)?(?:(?:can|could|would)\s+you\s+(?:please\s+)?)?(?:summari[sz]e|explain|describe|outline|"
+    r"tell\s+me\s+(?:more\s+)?about|give\s+me\s+(?:an?\s+)?(?:short\s+|brief\s+|quick\s+)?(?:summary|overview|"
+    r"explanation|description)\s+of)\b|"
+    r"\b(?:in\s+(?:one|two|three|four|five|a\s+few|\d+)\s+(?:sentences?|words|lines|paragraphs?|bullet\s+points|"
+    r"bullets)|briefly|in\s+(?:simple|plain)\s+(?:terms|words|english|language)|like\s+i'?m\s+(?:five|5))\b|"
+    r"\bthe\s+paper\s+(?:on|about)\s+",
+    re.IGNORECASE,
+)
+
+
+def topic(question: str) -> str:
+    """The question without what it asks of the answer's form, for searching: "Summarize the paper on RITUAL in
+    two sentences" is about RITUAL, and its other words match unrelated abstracts ("Summarizing Patch Tokens").
+    The question itself is unchanged when nothing would be left.
+
+    >>> topic("Summarize the paper on RITUAL in two sentences.")
+    'RITUAL.'
+    >>> topic("Could you briefly explain how Block Transformer speeds up decoding?")
+    'how Block Transformer speeds up decoding?'
+    >>> topic("Explain."), topic("Which paper describes HoME?")
+    ('Explain.', 'Which paper describes HoME?')
+    """
+    if not FORM.search(question):
+        return question
+    left = question
+    for _ in range(3):  # "Could you briefly explain ...": once "briefly" is gone, the request opens the question
+        left = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(FORM.sub(" ", left).split())).lstrip(" ,;:")
+    return left if content_words(left) else question
+
+
 def key_terms(question: str) -> set[str]:
     """Content words of the question without the question's own scaffolding.
 
@@ -109,10 +144,21 @@ def asks_quantity(question: str) -> bool:
 def relevance(question: str, sentence: Scored, terms: set[str] | None = None) -> float:
     """The sentence's cosine to the question plus the key-term and number cues."""
     terms = key_terms(question) if terms is None else terms
-    share = len(terms & content_words(sentence.text)) / len(terms) if terms else 0.0
+    share = found(terms, content_words(sentence.text)) / len(terms) if terms else 0.0
     bonus = NUMBER_WEIGHT if asks_quantity(question) and numbers(sentence.text) else 0.0
     bonus += CONTRIBUTION_WEIGHT if CONTRIBUTION.search(sentence.text) else 0.0
     return sentence.score + TERM_WEIGHT * share + bonus
+
+
+def found(terms: set[str], words: set[str]) -> int:
+    """How many of the terms the words hold, a long term also as a word one edit away (a spelling variant or a
+    typo: "modelling", "optimisation", "embedings"), so a question's spelling does not decide what it matches.
+
+    >>> found({"tumour", "modelling", "embeding", "brain"}, {"tumor", "modeling", "embedding", "train"})
+    3
+    """
+    near = [t for t in terms - words if len(t) >= NEAR_LENGTH]
+    return len(terms & words) + sum(extractOne(t, words, scorer=OSA.distance, score_cutoff=1) is not None for t in near)
 
 
 def asks_record(question: str) -> bool:
@@ -162,9 +208,7 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
         return False
     lead, rest = sources[0], sources[1:]
     for name in phrases(question):  # something the leader never mentions but another source does: compare
-        if not mentions(f"{lead.title} {lead.abstract}", name) and any(
-            mentions(f"{s.title} {s.abstract}", name) for s in rest
-        ):
+        if not mentions(lead.text, name) and any(mentions(s.text, name) for s in rest):
             return False
     dense = [s.dense for s in rest if s.dense is not None]
     bm25 = [s.bm25 for s in rest if s.bm25 is not None]
@@ -194,7 +238,7 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
                 used += size
     else:
         asked = phrases(question)  # beyond each source's best sentence, the words go to the papers the question names
-        held = holders(asked, [f"{s.title} {s.abstract}" for s in sources])
+        held = holders(asked, [s.text for s in sources])
         named = [s for i, s in enumerate(sources) if any(i in found for found in held.values())]
         compares = comparison(held)
         if compares or asks_several(question):  # each paper asked about gets an equal share, what it proposes first

@@ -24,7 +24,8 @@ from rag.retrieve import Retriever
 
 FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|the (paper|method|model|approach|authors?|"
-    r"dataset|study|work|technique|system|framework|benchmark))\b",
+    r"dataset|study|work|technique|system|framework|benchmark))\b"
+    r"|^\W*(and|also|but|or|so)\b|\b(what|how) about\b|\bwhat else\b",  # "And what about anomaly detection?"
     re.IGNORECASE,
 )
 
@@ -40,7 +41,14 @@ def validate_question(question: str, max_chars: int) -> str:
 
 
 def looks_like_follow_up(question: str) -> bool:
-    """A question that refers back ('what dataset did it use?') or is too short to stand alone."""
+    """A question that refers back ('what dataset did it use?'), goes on from the last one ('and what about
+    anomaly detection?') or is too short to stand alone.
+
+    >>> looks_like_follow_up("And what about anomaly detection?"), looks_like_follow_up("How about on ImageNet?")
+    (True, True)
+    >>> looks_like_follow_up("What does TimesNet do for anomaly detection?")
+    False
+    """
     return bool(FOLLOW_UP.search(question)) or len(content_words(question)) < 3
 
 
@@ -102,27 +110,29 @@ class Pipeline:
         history = list(history or [])[-self.settings.answer.history_turns :]
         usage = Usage()
         query = self.resolve(question, history, usage)
+        searched = evidence.topic(query)  # what the sources must be about: not "summarize ... in two sentences"
         yield Event("status", "searching the abstracts")
-        hits, vectors = self.retriever.search_with_vectors(query, k or self.settings.retrieval.k, where=where)
+        hits, vectors = self.retriever.search_with_vectors(searched, k or self.settings.retrieval.k, where=where)
         sources = hits
         answer = Answer(
-            question=question, answer="", abstained=True, reason="", sources=sources, query=query, usage=usage
+            question=question, answer="", abstained=True, reason="", sources=sources, query=searched, usage=usage
         )
         answer.timings["retrieval_s"] = round(time.perf_counter() - started, 3)
         signals = answer.signals
         signals.dense = round(self.retriever.top_similarity(hits), 4)
-        signals.retrieved = bool(hits) and self.retriever.relevant(hits, query)
+        signals.retrieved = bool(hits) and self.retriever.relevant(hits, searched)
         known = " ".join(f"{s.title} {self.shown_abstract(query, s)}" for s in sources)
-        signals.missing_names = facts.unknown_names(query, known)
+        signals.missing_names = facts.unknown_names(searched, known)
         signals.missing_papers = [
             name
             for name in facts.asked_papers(query)
             if not any(facts.own_paper(name, s.title, [e.text for e in s.evidence]) for s in sources)
         ]
         signals.no_authors = evidence.asks_authors(query) and not any(s.authors for s in sources)
-        best = quotes.best_sentences(query, sources)  # over every sentence of the retrieved abstracts
+        best = quotes.best_sentences(searched, sources)  # over every sentence of the retrieved abstracts
         signals.quote, signals.quote_from = (round(best[0][2], 4), best[0][0]) if best else (0.0, 0)
-        signals.leader = hits[0].n if hits and evidence.clear_leader(hits, self.budget().lead_margin, query) else 0
+        leads = hits and evidence.clear_leader(hits, self.budget().lead_margin, searched)
+        signals.leader = hits[0].n if leads else 0
         rules = self.rules()
         reason = decide.before_llm(signals, rules)
         if reason:
@@ -191,7 +201,7 @@ class Pipeline:
         within the adaptive budget, or whole abstracts) and the stand-alone question. Each source's `evidence`
         becomes what the LLM was shown."""
         plain = self.settings.answer.prompt == "plain"
-        chosen = evidence.choose(question, sources, self.budget())
+        chosen = evidence.choose(evidence.topic(question), sources, self.budget())
         blocks = []
         for source in sources:
             source.evidence = [] if context == "abstracts" else chosen[source.n]
@@ -228,28 +238,34 @@ class Pipeline:
             scorer = SupportScorer(self.embedder, shown, vectors)
             a = self.settings.answer
             answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
+        about = answer.query  # what was searched: the question less what it asks of the answer's form
         supported = [s.text for s in answer.sentences if s.supported]
         signals.supported = len(supported)
         signals.cites_leader = any(signals.leader in s.citations for s in answer.sentences if s.supported)
         if supported:
             said = " ".join(supported)
-            q_vec, a_vec = self.embedder.embed([answer.query, said])
+            q_vec, a_vec = self.embedder.embed([about, said])
             signals.relevance = round(cosine(q_vec, a_vec), 4)
-            new_numbers = {n.value for n in facts.numbers(said)} - {n.value for n in facts.numbers(answer.query)}
-            signals.novel = len(content_words(said) - content_words(answer.query)) + len(new_numbers)
+            # what the model itself added: not the paper names that stand in for its markers ("Yes, [1] shows ...")
+            wrote = {n.value for n in facts.numbers(kept)}
+            new_numbers = {n.value for n in facts.numbers(said) if n.value in wrote} - {
+                n.value for n in facts.numbers(about)
+            }
+            added = (content_words(said) & content_words(kept)) - content_words(about)
+            signals.novel = len(added) + len(new_numbers)
             signals.has_number = quotes.states_number(said)
-            signals.has_name = quotes.names_new(answer.query, said)
-        signals.wants_number = evidence.asks_quantity(answer.query)
-        signals.wants_name = quotes.asks_name(answer.query)
+            signals.has_name = quotes.names_new(about, said)
+        signals.wants_number = evidence.asks_quantity(about)
+        signals.wants_name = quotes.asks_name(about)
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
             why = decide.set_aside(answer.reason)
             if why == decide.RESTATES:  # the papers its verified sentences cited hold what was asked
                 cited = {n for s in answer.sentences if s.supported for n in s.citations}
-                best = quotes.from_cited(answer.query, answer.sources, cited, best, rules.topic_floor)
+                best = quotes.from_cited(about, answer.sources, cited, best, rules.topic_floor)
             else:
-                best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
+                best = quotes.from_subject(about, answer.sources, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
             label = prompts.QUOTED.format(why=why)
             answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)

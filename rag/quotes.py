@@ -38,7 +38,7 @@ FINDING = re.compile(  # a sentence reporting what a study found, as abstracts c
     r"^\s*(?:results?|conclusions?|findings|interpretation)\b|"
     r"\b(?:we|our (?:results|findings|data|study|analysis))\b[^.;]{0,60}?\b(?:find|found|show|showed|shown|"
     r"demonstrate|demonstrated|observe|observed|reveal|revealed|suggest|suggested|indicate|indicated|confirm|"
-    r"confirmed)\b|"
+    r"confirmed|prove|proved|establish|established)\b|"
     r"\b(?:results|findings|data|analyses|analysis|study)\s+(?:show|showed|suggest|suggested|indicate|indicated|"
     r"demonstrate|demonstrated|reveal|revealed|support|supported|confirm|confirmed)\b|"
     r"\b(?:was|were|is|are|be)\s+(?:\w+ly\s+)?(?:associated|correlated|linked)\b|\bsignificant(?:ly)?\b",
@@ -127,7 +127,7 @@ def from_subject(question: str, sources: Sequence[Ranked], best: Quote, floor: f
             owned += held
     by_n = {s.n: s for s in sources}
     strays = {n for n, _, _ in best} - {s.n for s in own}
-    if not strays or all(mentions(f"{by_n[n].title} {by_n[n].abstract}", name) for n in strays for name in owned):
+    if not strays or all(mentions(by_n[n].text, name) for n in strays for name in owned):
         return best
     theirs = best_sentences(question, own)
     return theirs if theirs and theirs[0][2] >= floor else best
@@ -159,6 +159,8 @@ def reports_finding(text: str) -> bool:
     True
     >>> reports_finding("OBJECTIVE To determine whether statin use is associated with fewer fractures.")
     False
+    >>> reports_finding("Theoretically, we prove that sigmoid attention is a universal approximator.")
+    True
     """
     return bool(FINDING.search(text)) and not ASKS_ITSELF.search(text)
 

@@ -45,6 +45,11 @@ class Source:
     key: str = ""  # citation key from the user's own BibTeX or RIS, if it came from one
     content_hash: str = ""  # the version of the paper that was retrieved
 
+    @property
+    def text(self) -> str:
+        """Title and abstract as one text: where a name the question asks about is looked for."""
+        return f"{self.title} {self.abstract}"
+
 
 @dataclass
 class CheckedSentence:
@@ -110,7 +115,7 @@ class Answer:
     reason: str
     sentences: list[CheckedSentence] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    query: str = ""  # what was searched (differs from the question for follow-ups)
+    query: str = ""  # what was searched: a follow-up made stand-alone, less what it asks of the answer's form
     raw_answer: str = ""
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)

@@ -145,12 +145,12 @@ class Retriever:
         hit mentions: BM25 searches that name alone, and its best paper that mentions it replaces the lowest hit
         that is not the only one mentioning another asked name. A comparison then has every paper it asks about."""
         asked = facts.phrases(query) if len(hits) >= 2 else []
-        held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])
+        held = facts.holders(asked, [h.text for h in hits])
         for name in asked:
             if held[name]:
                 continue
             found = next(
-                (s for s in self.rank(name, 3, "bm25", where) if facts.mentions(f"{s.title} {s.abstract}", name)),
+                (s for s in self.rank(name, 3, "bm25", where) if facts.mentions(s.text, name)),
                 None,
             )
             if found is None or found.paper_id in {h.paper_id for h in hits}:
@@ -159,7 +159,7 @@ class Retriever:
             spare = [i for i in range(len(hits)) if i not in only_holders]
             if spare:
                 hits[spare[-1]] = found
-                held = facts.holders(asked, [f"{h.title} {h.abstract}" for h in hits])  # who holds what, anew
+                held = facts.holders(asked, [h.text for h in hits])  # who holds what, anew
         for n, hit in enumerate(hits, 1):
             hit.n = n
         return hits
@@ -232,7 +232,7 @@ def named_leader(query: str, hits: list[Source]) -> bool:
     if not hits or not asked:
         return False
     first = hits[0]
-    if not all(facts.mentions(f"{first.title} {first.abstract}", name) for name in asked):
+    if not all(facts.mentions(first.text, name) for name in asked):
         return False
     dense, bm25 = [h.dense or 0.0 for h in hits], [h.bm25 or 0.0 for h in hits]
     return dense[0] == max(dense) and bm25[0] == max(bm25) and bm25[0] > 0

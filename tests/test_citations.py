@@ -159,3 +159,34 @@ def test_lines_whose_markers_follow_the_full_stop_keep_them() -> None:
         ("Stable-SPAM stabilizes 4-bit training.", [1]),
         ("Graph networks predict molecular properties.", [2]),
     ]
+
+
+def test_a_claim_given_another_papers_name_is_flagged_not_moved() -> None:
+    # written from [2] (it matches [2] best), but the name it puts on the claim is only in [1]
+    scorer = FixedScorer([0.58, 0.76], ["ConViT adds soft convolutional biases.", "A unified backbone for vision."])
+    [sentence] = check_answer("ConViT is a unified backbone for vision tasks [2].", scorer, threshold=0.5)
+    assert not sentence.supported and sentence.citations == []
+    assert sentence.notes == [
+        "dropped [2]: ConViT not in that source",
+        "not moved to [1]: the sentence matches its cited source better",
+    ]
+
+
+def test_a_name_cited_to_the_wrong_paper_moves_to_the_paper_that_matches_it_better() -> None:
+    scorer = FixedScorer([0.80, 0.60], ["ConViT beats DeiT on ImageNet.", "A unified backbone for vision."])
+    [sentence] = check_answer("ConViT beats DeiT on ImageNet [2].", scorer, threshold=0.5)
+    assert sentence.supported and sentence.citations == [1]
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Yes, [1] discusses 4-bit training.", "Yes, Stable-SPAM optimizer discusses 4-bit training."),
+        ("As shown in [1], Adam is beaten.", "As shown in Stable-SPAM optimizer, Adam is beaten."),
+        ("In [1] the authors beat Adam.", "In Stable-SPAM optimizer the authors beat Adam."),
+        ("4-bit training is studied in [1].", "4-bit training is studied in."),  # shown as "... studied in [1]."
+    ],
+)
+def test_a_marker_used_as_a_noun_keeps_its_place_as_the_papers_name(answer: str, text: str) -> None:
+    [sentence] = split_answer(answer, names=["Stable-SPAM optimizer"])
+    assert sentence == (text, [1])

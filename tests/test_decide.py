@@ -180,6 +180,14 @@ def test_an_answer_that_only_restates_the_question_is_not_kept_its_evidence_is_q
     assert answer.sources[0].paper_id == "gnn" and answer.sources[0].cited
 
 
+def test_the_paper_name_standing_for_a_marker_is_not_news_a_restatement_stays_one(settings: Settings) -> None:
+    llm = ScriptedLLM(["Yes, [1] shows that graph networks predict molecular properties."])
+    strict = settings.override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
+    answer = Pipeline(strict, llm=llm).ask("Is it true that graph networks predict molecular properties?")
+    assert answer.sentences and answer.signals.novel < strict.answer.min_novel  # "molecules" came with the name
+    assert answer.reason.startswith("the generated answer only restates the question")
+
+
 def test_a_restatement_is_quoted_below_the_quote_floor_but_a_refusal_is_not() -> None:
     rules = decide.Rules(quote_floor=0.7, topic_floor=0.45)
     restates = decide.Signals(retrieved=True, supported=1, relevance=0.95, novel=1, quote=0.6)

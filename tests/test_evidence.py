@@ -12,6 +12,7 @@ from rag.evidence import (
     choose,
     clear_leader,
     comparison,
+    relevance,
 )
 from rag.quotes import best_sentences, from_subject
 from rag.results import Evidence, Source
@@ -277,3 +278,12 @@ def test_a_quote_from_a_paper_that_mentions_the_named_thing_stays() -> None:
     question = "Is it true that Erythromycin use relates to pyloric stenosis?"
     best = best_sentences(question, [other, plain])
     assert from_subject(question, [other, plain], best, 0.0) == best  # a plain word in a title owns nothing
+
+
+def test_a_question_spelled_otherwise_still_finds_the_sentence_holding_its_terms() -> None:
+    holds = Evidence("Adipocytes promote tumor invasion and modeling shows why.", 0, 60, 0.5)
+    other = Evidence("Fibroblasts exert a physical force on cancer cells.", 61, 120, 0.5)
+    question = "How do fat cells affect tumour invasion, and what does the modelling show?"
+    assert relevance(question, holds) > relevance(question, other)
+    # a short word one edit away is another word ("brain" is not "train"): only long terms are matched loosely
+    assert relevance("How does the brain learn?", Evidence("We train it.", 0, 12, 0.5)) == 0.5

@@ -147,7 +147,10 @@ def test_follow_up_with_capable_model_is_rewritten(settings: Settings) -> None:
         ("What dataset did it use?", True),
         ("What do these papers say?", True),
         ("Why?", True),
+        ("And what about anomaly detection?", True),  # goes on from the last question
+        ("What about anomaly detection benchmarks?", True),
         ("Which optimizer beats Adam for 4-bit training?", False),
+        ("Which papers compare sorting and searching on GPUs?", False),
     ],
 )
 def test_looks_like_follow_up(question: str, expected: bool) -> None:
@@ -259,3 +262,17 @@ def test_a_short_question_naming_a_method_is_retrieved_when_its_paper_leads_both
     assert answer.mode == "generated" and answer.sources[0].paper_id == "spam"
     unknown = Pipeline(strict, llm=ScriptedLLM([])).ask("What is PostgreSQL?")  # named, but no paper mentions it
     assert unknown.abstained and unknown.reason == "no indexed abstract is relevant enough"
+
+
+def test_what_a_question_asks_of_the_answers_form_is_not_searched_for_but_reaches_the_model(
+    settings: Settings,
+) -> None:
+    llm = ScriptedLLM(["Stable-SPAM is an optimizer for 4-bit training of large language models [1]."])
+    pipeline = Pipeline(settings, llm=llm)
+    searched: list[str] = []
+    search = pipeline.retriever.search_with_vectors
+    pipeline.retriever.search_with_vectors = lambda query, *a, **kw: searched.append(query) or search(query, *a, **kw)
+    answer = pipeline.ask("Summarize the paper on Stable-SPAM in two sentences.")
+    assert searched == ["Stable-SPAM."] == [answer.query]  # "summarize", "two sentences" match other abstracts
+    assert answer.sources[0].paper_id == "spam" and answer.mode == "generated"
+    assert "Summarize the paper on Stable-SPAM in two sentences." in llm.history[0][-1]["content"]
