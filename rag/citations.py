@@ -262,10 +262,11 @@ def check_answer(
         # cited sources that match the sentence but lack its names or numbers: it was written from them
         wrote = max((scores[n - 1] for n in valid if missing[n] and scores[n - 1] >= threshold), default=0.0)
         if not backing and scores:
-            if best is not None and scores[best - 1] >= threshold and scores[best - 1] >= wrote:
+            passes = best is not None and scores[best - 1] >= threshold
+            if passes and scores[best - 1] >= wrote:
                 backing = [best]
                 result.notes.append(f"added [{best}]: it supports this sentence")
-            elif best is not None and scores[best - 1] >= threshold:  # a name or number put on another's claim
+            elif passes:  # a name or number put on another's claim
                 result.notes.append(f"not moved to [{best}]: the sentence matches its cited source better")
             elif facts and all(missing.values()):
                 nowhere = [fact for fact in missing[1] if all(fact in m for m in missing.values())]

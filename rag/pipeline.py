@@ -141,7 +141,7 @@ class Pipeline:
             answer.timings["total_s"] = round(time.perf_counter() - started, 3)
             yield Event("answer", answer=answer)
             return
-        messages = self.messages(query, sources, context)
+        messages = self.messages(query, searched, sources, context)
         answer.model = self.llm.name
         pieces: list[str] = []
         yield Event("status", "writing the answer")
@@ -196,12 +196,12 @@ class Pipeline:
         margin = r.lead_margin if r.adaptive_budget else float("inf")
         return evidence.Budget(r.prompt_words, lead, margin, not r.shows_leader_only(self.settings.llm.backend))
 
-    def messages(self, question: str, sources: list[Source], context: str = "evidence") -> list[dict]:
+    def messages(self, question: str, searched: str, sources: list[Source], context: str = "evidence") -> list[dict]:
         """The chat messages: the fixed prefix (rules and a worked example), then the numbered sources (evidence
-        within the adaptive budget, or whole abstracts) and the stand-alone question. Each source's `evidence`
-        becomes what the LLM was shown."""
+        within the adaptive budget, chosen for `searched`, the question's topic, or whole abstracts) and the
+        stand-alone question. Each source's `evidence` becomes what the LLM was shown."""
         plain = self.settings.answer.prompt == "plain"
-        chosen = evidence.choose(evidence.topic(question), sources, self.budget())
+        chosen = evidence.choose(searched, sources, self.budget())
         blocks = []
         for source in sources:
             source.evidence = [] if context == "abstracts" else chosen[source.n]
@@ -238,34 +238,33 @@ class Pipeline:
             scorer = SupportScorer(self.embedder, shown, vectors)
             a = self.settings.answer
             answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
-        about = answer.query  # what was searched: the question less what it asks of the answer's form
         supported = [s.text for s in answer.sentences if s.supported]
         signals.supported = len(supported)
         signals.cites_leader = any(signals.leader in s.citations for s in answer.sentences if s.supported)
         if supported:
             said = " ".join(supported)
-            q_vec, a_vec = self.embedder.embed([about, said])
+            q_vec, a_vec = self.embedder.embed([answer.query, said])
             signals.relevance = round(cosine(q_vec, a_vec), 4)
             # what the model itself added: not the paper names that stand in for its markers ("Yes, [1] shows ...")
             wrote = {n.value for n in facts.numbers(kept)}
             new_numbers = {n.value for n in facts.numbers(said) if n.value in wrote} - {
-                n.value for n in facts.numbers(about)
+                n.value for n in facts.numbers(answer.query)
             }
-            added = (content_words(said) & content_words(kept)) - content_words(about)
+            added = (content_words(said) & content_words(kept)) - content_words(answer.query)
             signals.novel = len(added) + len(new_numbers)
             signals.has_number = quotes.states_number(said)
-            signals.has_name = quotes.names_new(about, said)
-        signals.wants_number = evidence.asks_quantity(about)
-        signals.wants_name = quotes.asks_name(about)
+            signals.has_name = quotes.names_new(answer.query, said)
+        signals.wants_number = evidence.asks_quantity(answer.query)
+        signals.wants_name = quotes.asks_name(answer.query)
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
             why = decide.set_aside(answer.reason)
             if why == decide.RESTATES:  # the papers its verified sentences cited hold what was asked
                 cited = {n for s in answer.sentences if s.supported for n in s.citations}
-                best = quotes.from_cited(about, answer.sources, cited, best, rules.topic_floor)
+                best = quotes.from_cited(answer.query, answer.sources, cited, best, rules.topic_floor)
             else:
-                best = quotes.from_subject(about, answer.sources, best, rules.topic_floor)
+                best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
             label = prompts.QUOTED.format(why=why)
             answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
