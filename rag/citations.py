@@ -40,6 +40,8 @@ SUBJECT = re.compile(
 # A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ..."
 # (at its end, "is proposed in [1].", the marker still reads as the object where it is shown)
 OBJECT = re.compile(r"\b(?P<prep>in|by|from|see)\s+\[(?P<n>\d+)\](?=\s*,|\s+[a-z])", re.IGNORECASE)
+# ... or inside an aside that names where the sentence's subject comes from: "LFS-GAN, proposed in [1], can ..."
+ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\][ \t]*\.?")
@@ -82,6 +84,8 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
     [('Stable-SPAM proposes SPAM.', [1]), ('GaLore targets memory.', [2])]
     >>> split_answer("Yes, [1] discusses cost models. In [2], they are shown.", names=["MLIR", "GaLore"])
     [('Yes, MLIR discusses cost models.', [1]), ('In GaLore, they are shown.', [2])]
+    >>> split_answer("LFS-GAN, proposed in [1], can generate images.", names=["LFS-GAN"])
+    [('LFS-GAN can generate images.', [1])]
     """
     text = as_sentences(text)
     pieces: list[tuple[str, list[int]]] = []
@@ -95,6 +99,7 @@ def split_answer(text: str, names: list[str] | None = None) -> list[tuple[str, l
         elif lead and pieces:  # markers after the previous sentence's full stop belong to it
             _extend(pieces[-1][1], _numbers(lead.group(0)))
             raw = raw[lead.end() :]
+        raw = ASIDE.sub(lambda m, said=raw: _aside(m, said, names or []), raw)
         raw = OBJECT.sub(lambda m: _object(m, names or []), raw)
         for clause in split_clauses(raw):
             clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", clause)).strip()
@@ -157,6 +162,14 @@ def split_clauses(sentence: str) -> list[str]:
     if any(not c for c in cited) or any(cited[i] & set().union(*cited[i + 1 :]) for i in range(len(cited) - 1)):
         return [sentence]
     return clauses
+
+
+def _aside(match: re.Match[str], sentence: str, names: list[str]) -> str:
+    """ ", proposed in [1]," as " [1]" when the sentence already names that paper ("LFS-GAN, proposed in [1], can"
+    reads "LFS-GAN can ... [1]", not "LFS-GAN, proposed in LFS-GAN, can"); otherwise left to `_object`."""
+    name = _name(_numbers(match["marks"]), names)
+    named = name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
+    return f" {match['marks']}" if named else match.group(0)
 
 
 def _object(match: re.Match[str], names: list[str]) -> str:

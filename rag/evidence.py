@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
 from rag.citations import content_words
-from rag.facts import PROPOSAL, holders, mentions, numbers, phrases
+from rag.facts import PROPOSAL, holders, mentions, numbers, phrases, says_title
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -48,6 +48,10 @@ AUTHORS = re.compile(  # questions answered by people: "who wrote ...", "papers 
     # a relative "adults who exercise", nor "what do the authors propose", which asks for the abstract's findings)
     r"(?:^\s*|[,;:]\s*|\band\s+)(?:who|whom)\b|\b(?:wrote|authored|written by)\b|\b(?:papers?|works?|articles?) by\b|"
     r"\b(?:list|name|give)\s+(?:me\s+)?(?:the\s+)?authors?\b",
+    re.IGNORECASE,
+)
+ANOTHER_ASK = re.compile(  # where a question goes on to ask something else: "Who proposed X and what rank ...?"
+    r",?\s+and\s+(?=(?:what|which|how|why|when|where|who|whom|does|do|did|is|are|was|were|can)\b)|[;?]\s*",
     re.IGNORECASE,
 )
 LIST_HEAD = re.compile(  # "what anomalies ...", "which three stages ...", "what are the main contributions ..."
@@ -187,6 +191,18 @@ def asks_authors(question: str) -> bool:
     return bool(AUTHORS.search(question))
 
 
+def beside_authors(question: str) -> str:
+    """What else the question asks, beside who wrote a paper ('' when it asks nothing else).
+
+    >>> beside_authors("Who proposed Perfusion and what rank are its updates?")
+    'what rank are its updates'
+    >>> beside_authors("Who wrote MUVERA?"), beside_authors("Who are the authors of HoME, and who funded it?")
+    ('', '')
+    """
+    parts = [part.strip(" ,.") for part in ANOTHER_ASK.split(question) if part and part.strip(" ,.")]
+    return " ".join(part for part in parts if not AUTHORS.search(part)) if len(parts) > 1 else ""
+
+
 def asks_several(question: str) -> bool:
     """Whether the question asks about several papers at once.
 
@@ -199,9 +215,10 @@ def asks_several(question: str) -> bool:
 
 
 def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -> bool:
-    """One paper leads: both retrievers rank it first among the sources, or its dense score leads by `margin`;
-    and the question neither asks about several papers nor names things found in different sources (a
-    comparison needs them all)."""
+    """One paper leads: both retrievers rank it first among the sources, its dense score leads by `margin`, or the
+    question names it by its title ("what does the survey on what comes after transformers cover?"); and the
+    question neither asks about several papers nor names things found in different sources (a comparison needs
+    them all)."""
     if len(sources) < 2:
         return bool(sources)
     if asks_several(question):
@@ -210,6 +227,8 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
     for name in phrases(question):  # something the leader never mentions but another source does: compare
         if not mentions(lead.text, name) and any(mentions(s.text, name) for s in rest):
             return False
+    if says_title(question, lead.title):
+        return True
     dense = [s.dense for s in rest if s.dense is not None]
     bm25 = [s.bm25 for s in rest if s.bm25 is not None]
     top_dense = lead.dense is not None and all(lead.dense >= d for d in dense)

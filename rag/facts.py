@@ -248,3 +248,39 @@ def unsupported_facts(sentence: str, source: str) -> list[str]:
         if not mentions(source, name) and name not in missing:
             missing.append(name)
     return missing
+
+
+TITLE_BREAK = re.compile(r"\s*(?::|\?|\s-{1,2}\s|\u2014|\u2013\s)\s*")
+
+
+def title_phrases(title: str, shortest: int = 3) -> list[str]:
+    """The phrases that name a paper by its title, lower-cased words joined by spaces: the whole title and its
+    parts around a colon, a spaced dash or a question mark, each of at least `shortest` words.
+
+    >>> title_phrases("What comes after transformers? -- A selective survey connecting ideas in deep learning")
+    ['what comes after transformers a selective survey connecting ideas in deep learning', \
+'what comes after transformers', 'a selective survey connecting ideas in deep learning']
+    >>> title_phrases("RevCol: Reversible Column Networks")
+    ['revcol reversible column networks', 'reversible column networks']
+    """
+    parts = [title, *TITLE_BREAK.split(title)]
+    found: list[str] = []
+    for part in parts:
+        words = re.findall(r"\w+", part.lower())
+        phrase = " ".join(words)
+        if len(words) >= shortest and phrase not in found:
+            found.append(phrase)
+    return found
+
+
+def says_title(text: str, title: str) -> bool:
+    """Whether the text names the paper by its title (or a part of it, `title_phrases`), case and punctuation aside.
+
+    >>> says_title("What does the survey on what comes after transformers cover?", "What comes after "
+    ...     "transformers? -- A selective survey connecting ideas in deep learning")
+    True
+    >>> says_title("What comes after the transformer?", "What comes after transformers? -- A survey")
+    False
+    """
+    said = " " + " ".join(re.findall(r"\w+", text.lower())) + " "
+    return any(f" {phrase} " in said for phrase in title_phrases(title))

@@ -128,7 +128,8 @@ class Pipeline:
             for name in facts.asked_papers(query)
             if not any(facts.own_paper(name, s.title, [e.text for e in s.evidence]) for s in sources)
         ]
-        signals.no_authors = evidence.asks_authors(query) and not any(s.authors for s in sources)
+        only_authors = evidence.asks_authors(query) and not evidence.beside_authors(query)
+        signals.no_authors = only_authors and not any(s.authors for s in sources)
         best = quotes.best_sentences(searched, sources)  # over every sentence of the retrieved abstracts
         signals.quote, signals.quote_from = (round(best[0][2], 4), best[0][0]) if best else (0.0, 0)
         leads = hits and evidence.clear_leader(hits, self.budget().lead_margin, searched)
@@ -253,9 +254,14 @@ class Pipeline:
             added = (content_words(said) & content_words(kept)) - content_words(answer.query)
             signals.novel = len(added) + len(new_numbers)
             signals.has_number = quotes.states_number(said)
-            signals.has_name = quotes.names_new(answer.query, said)
+            cited = {n for c in answer.sentences if c.supported for n in c.citations}
+            titles = [s.title for s in answer.sources if s.n in cited]
+            signals.has_name = quotes.names_new(answer.query, said) or quotes.names_paper(answer.query, said, titles)
         signals.wants_number = evidence.asks_quantity(answer.query)
-        signals.wants_name = quotes.asks_name(answer.query)
+        if evidence.asks_authors(answer.query) and (rest := evidence.beside_authors(answer.query)):
+            signals.wants_name = quotes.asks_name(rest)  # the "who" part asks for authors, not a named method
+        else:
+            signals.wants_name = quotes.asks_name(answer.query)
         answer.mode, answer.reason = decide.after_llm(signals, rules)
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:

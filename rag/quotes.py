@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from rag.citations import content_words
 from rag.evidence import Ranked, Scored, asks_quantity, key_terms, relevance
-from rag.facts import PROPOSAL, mentions, names, numbers, own_paper
+from rag.facts import PROPOSAL, mentions, names, numbers, own_paper, says_title
 
 Quote = list[tuple[int, Scored, float]]  # (source number, sentence, relevance), best first: `best_sentences`
 ASKS_NAME = re.compile(  # questions answered by naming something: "which method", "is there a model that..."
@@ -51,6 +51,15 @@ NUMBER_WORDS = re.compile(
 )
 
 
+def asks(sentence: str) -> bool:
+    """Whether an abstract's sentence is a question (it ends with a question mark, before any closing quote).
+
+    >>> asks("In this paper we ask: how to robustify a CNN-based MoE model?"), asks("We robustify it.")
+    (True, False)
+    """
+    return sentence.rstrip().rstrip("\"')\u201d").endswith("?")
+
+
 def states_number(text: str) -> bool:
     """Whether the text states a quantity, in digits or words.
 
@@ -72,9 +81,12 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> Q
     yes or no ("Is it true that statins prevent hip fractures?", "Does X improve Y?") and neither sentence reports
     a finding (an objective or background sentence restates the question best), the best sentence of that abstract
     that does ("CONCLUSIONS ...", "we found ...", "... was associated with ...") comes second, a conclusion first.
+    A sentence that is itself a question ("... in this paper we ask: how to robustify a MoE model?") answers
+    nothing and is never quoted.
     """
     terms = key_terms(question)
-    scored = sorted(((s.n, e, relevance(question, e, terms)) for s in sources for e in s.evidence), key=lambda t: -t[2])
+    answers = [(s.n, e) for s in sources for e in s.evidence if not asks(e.text)]  # "... we ask: how to ...?"
+    scored = sorted(((n, e, relevance(question, e, terms)) for n, e in answers), key=lambda t: -t[2])
     if not scored:
         return []
     top = scored[0][2]
@@ -207,6 +219,18 @@ def asks_name(question: str) -> bool:
     (False, False)
     """
     return bool(ASKS_NAME.search(question)) and not asks_quantity(question)
+
+
+def names_paper(question: str, text: str, titles: Sequence[str]) -> bool:
+    """Whether the text names a paper by its title (`facts.says_title`) where the question does not: "Generative
+    kernel continual learning ..." answers "which method avoids storing past samples?" with a name, lower case
+    or not.
+
+    >>> names_paper("Which method avoids memory?", "Generative kernel continual learning does.",
+    ...     ["Generative Kernel Continual learning"])
+    True
+    """
+    return any(says_title(text, title) and not says_title(question, title) for title in titles)
 
 
 def names_new(question: str, text: str) -> bool:

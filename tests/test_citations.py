@@ -185,6 +185,9 @@ def test_a_name_cited_to_the_wrong_paper_moves_to_the_paper_that_matches_it_bett
         ("As shown in [1], Adam is beaten.", "As shown in Stable-SPAM optimizer, Adam is beaten."),
         ("In [1] the authors beat Adam.", "In Stable-SPAM optimizer the authors beat Adam."),
         ("4-bit training is studied in [1].", "4-bit training is studied in."),  # shown as "... studied in [1]."
+        # an aside naming where the subject comes from, when the sentence already names that paper, is dropped
+        ("Stable-SPAM optimizer, proposed in [1], beats Adam.", "Stable-SPAM optimizer beats Adam."),
+        ("The method, proposed in [1], beats Adam.", "The method, proposed in Stable-SPAM optimizer, beats Adam."),
     ],
 )
 def test_a_marker_used_as_a_noun_keeps_its_place_as_the_papers_name(answer: str, text: str) -> None:

@@ -265,7 +265,8 @@ RESTATED = [
     {
         "id": "survey",
         "title": "Is it true that graph networks predict molecular properties?",
-        "abstract": "Is it true that graph networks predict molecular properties? We survey the open questions.",
+        "abstract": "It is asked whether it is true that graph networks predict molecular properties. "
+        "We survey the open questions.",
     },
     {
         "id": "gnn",

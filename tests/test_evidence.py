@@ -287,3 +287,21 @@ def test_a_question_spelled_otherwise_still_finds_the_sentence_holding_its_terms
     assert relevance(question, holds) > relevance(question, other)
     # a short word one edit away is another word ("brain" is not "train"): only long terms are matched loosely
     assert relevance("How does the brain learn?", Evidence("We train it.", 0, 12, 0.5)) == 0.5
+
+
+def test_a_sentence_that_is_itself_a_question_is_never_quoted() -> None:
+    texts = [
+        "In this paper we ask: how can a CNN-based mixture of experts be made adversarially robust?",
+        "Robust training of routers and experts together raises robust accuracy by 2 points.",
+    ]
+    quote = best_sentences(
+        "How is a mixture of experts CNN made adversarially robust?", [source(1, [0.9, 0.5], 0.7, 8.0, texts)]
+    )
+    assert [e.text for _, e, _ in quote] == texts[1:]
+
+
+def test_a_paper_the_question_names_by_its_title_leads() -> None:
+    sources = [source(1, [0.4], 0.40, 6.0), source(2, [0.5], 0.45, 3.0)]  # the dense side prefers the second
+    sources[0].title = "What comes after transformers? -- A selective survey connecting ideas in deep learning"
+    assert not clear_leader(sources, margin=0.06, question="What does the survey on transformers cover?")
+    assert clear_leader(sources, margin=0.06, question="What does the survey on what comes after transformers cover?")

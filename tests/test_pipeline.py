@@ -230,6 +230,13 @@ def test_who_wrote_a_paper_is_declined_before_the_llm_when_no_record_lists_autho
     assert answer.signals.no_authors and llm.history == []
 
 
+def test_a_question_asking_who_and_something_else_is_answered_for_the_rest(settings: Settings) -> None:
+    llm = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
+    answer = Pipeline(settings, llm=llm).ask("Who wrote Stable-SPAM and is it more stable than Adam in 4-bit?")
+    assert not answer.signals.no_authors and answer.mode == "generated"
+    assert answer.sentences[0].citations == [1]  # the abstract answers the second part; no author is made up
+
+
 def test_the_record_stays_out_of_the_prompt_unless_the_question_asks_for_it(tmp_path: Path) -> None:
     settings = index_with_records(tmp_path)
     llm = ScriptedLLM(["Stable-SPAM is more stable than Adam under low precision [1]."])
