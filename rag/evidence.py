@@ -215,8 +215,9 @@ def asks_several(question: str) -> bool:
 
 
 def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -> bool:
-    """One paper leads: both retrievers rank it first among the sources, its dense score leads by `margin`, or the
-    question names it by its title ("what does the survey on what comes after transformers cover?"); and the
+    """One paper leads: both retrievers rank it first among the sources, its dense score leads by `margin`, the
+    question names it by its title ("what does the survey on what comes after transformers cover?"), or it alone
+    mentions what the question names ("What does Brain-Diffuser use in its second stage?"); and the
     question neither asks about several papers nor names things found in different sources (a comparison needs
     them all)."""
     if len(sources) < 2:
@@ -228,6 +229,10 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
         if not mentions(lead.text, name) and any(mentions(s.text, name) for s in rest):
             return False
     if says_title(question, lead.title):
+        return True
+    asked = phrases(question)  # what the question names, which the leader alone mentions: it is about that paper
+    alone = not any(mentions(s.text, name) for s in rest for name in asked)
+    if asked and alone and all(mentions(lead.text, name) for name in asked):
         return True
     dense = [s.dense for s in rest if s.dense is not None]
     bm25 = [s.bm25 for s in rest if s.bm25 is not None]

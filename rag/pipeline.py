@@ -187,7 +187,8 @@ class Pipeline:
         reply = "".join(self.llm.stream(messages, 60, 0.0, purpose="rewrite", usage=usage))
         rewritten = reply.strip().strip('"').splitlines()
         text = rewritten[0].strip() if rewritten else ""
-        added = content_words(text) - content_words(question)  # a rewrite must bring in what 'it' refers to
+        # a rewrite must bring in what 'it' refers to, not the words of a declined turn ("the indexed abstracts")
+        added = content_words(text) - content_words(question) - content_words(prompts.NO_ANSWER)
         return text if 3 <= len(text) <= 400 and added else f"{previous} {question}"
 
     def budget(self) -> evidence.Budget:

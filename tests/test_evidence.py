@@ -305,3 +305,12 @@ def test_a_paper_the_question_names_by_its_title_leads() -> None:
     sources[0].title = "What comes after transformers? -- A selective survey connecting ideas in deep learning"
     assert not clear_leader(sources, margin=0.06, question="What does the survey on transformers cover?")
     assert clear_leader(sources, margin=0.06, question="What does the survey on what comes after transformers cover?")
+
+
+def test_a_paper_that_alone_mentions_what_the_question_names_leads() -> None:
+    named = ["We present a two-stage framework called Brain-Diffuser.", "In the second stage, we use diffusion."]
+    sources = [source(1, [0.6, 0.3], 0.39, 6.0, named), source(2, [0.4], 0.41, 4.0), source(3, [0.3], 0.32, 2.7)]
+    assert clear_leader(sources, margin=0.06, question="What does Brain-Diffuser use in its second stage?")
+    assert not clear_leader(sources, margin=0.06, question="What does the framework use in its second stage?")
+    sources[1] = source(2, [0.4], 0.41, 4.0, ["We compare against Brain-Diffuser."])
+    assert not clear_leader(sources, margin=0.06, question="What does Brain-Diffuser use in its second stage?")

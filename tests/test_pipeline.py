@@ -141,6 +141,13 @@ def test_follow_up_with_capable_model_is_rewritten(settings: Settings) -> None:
     assert "Last question: Which dataset did they use?" in llm.history[0][-1]["content"]
 
 
+def test_a_rewrite_that_only_brings_in_the_words_of_a_declined_turn_is_discarded(settings: Settings) -> None:
+    llm = ScriptedLLM(["Which of the indexed abstracts uses QM9?", "Experiments use the QM9 dataset [1]."])
+    history = [("How are molecular properties predicted with graph neural networks?", prompts.NO_ANSWER)]
+    answer = Pipeline(settings, llm=llm).ask("Which of those uses QM9?", history)
+    assert answer.query == "How are molecular properties predicted with graph neural networks? Which of those uses QM9?"
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
