@@ -37,9 +37,12 @@ ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
 SUBJECT = re.compile(
     r"(?P<pre>\s*(?:(?i:yes|no|indeed)\s*,\s*)?)(?P<marks>(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+)(?=[a-z])"
 )
-# A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ..."
-# (at its end, "is proposed in [1].", the marker still reads as the object where it is shown)
-OBJECT = re.compile(r"\b(?P<prep>in|by|from|see)\s+\[(?P<n>\d+)\](?=\s*,|\s+[a-z])", re.IGNORECASE)
+# A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ...", or
+# for the paper after the word "paper": "The paper [1] uses HSIC ..." (at the sentence's end, "is proposed in
+# [1].", the marker still reads as the object where it is shown)
+OBJECT = re.compile(
+    r"\b(?P<prep>in|by|from|see|paper|work|study|article)\s+\[(?P<n>\d+)\](?=\s*,|\s+[a-z])", re.IGNORECASE
+)
 # ... or inside an aside that names where the sentence's subject comes from: "LFS-GAN, proposed in [1], can ..."
 ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
@@ -173,7 +176,8 @@ def _aside(match: re.Match[str], sentence: str, names: list[str]) -> str:
 
 
 def _object(match: re.Match[str], names: list[str]) -> str:
-    """ "in [1]" as "in HoME [1]": the paper's name before its marker (the marker alone when it has none)."""
+    """ "in [1]" as "in HoME [1]", "the paper [1] uses" as "the paper DESMIL [1] uses": the paper's name before its
+    marker (the marker alone when it has none)."""
     name = _name([int(match["n"])], names)
     return f"{match['prep']} {name} [{match['n']}]" if name else match.group(0)
 

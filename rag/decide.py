@@ -59,7 +59,8 @@ def before_llm(signals: Signals, rules: Rules) -> str | None:
     if rules.pipeline_decides and signals.missing_papers:
         papers = " and ".join(signals.missing_papers)
         return f"the {papers} paper is not indexed (the retrieved abstracts only mention it)"
-    if rules.pipeline_decides and signals.quote < rules.topic_floor:
+    if rules.pipeline_decides and signals.quote < rules.topic_floor and not signals.named:
+        # (a paper the question names, "HoME", is its topic, however little the embedding model makes of the name)
         return "no sentence of the retrieved abstracts is about the question"
     if rules.pipeline_decides and signals.no_authors:  # the model would make names up from the abstract's words
         return "the retrieved papers' records list no authors"
@@ -80,7 +81,8 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         why = "the model found no answer in the sources"
     elif not signals.supported:
         why = "no sentence of the generated answer is supported by the sources"
-    elif signals.relevance < rules.relevance_floor:
+    elif signals.relevance < rules.relevance_floor and not (signals.named and signals.cites_leader):
+        # (an answer from the paper the question names is about it, however little the embedding makes of "HoME")
         why = "the generated answer is not about the question"
     elif signals.novel < rules.min_novel and not (signals.wants_name and signals.has_name):
         # (a name answering "which paper ..." is the answer however few new words come with it: "... is RCMHA [1]")

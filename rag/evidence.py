@@ -25,7 +25,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extractOne
 
 from rag.citations import content_words
-from rag.facts import PROPOSAL, holders, mentions, numbers, phrases, says_title
+from rag.facts import PROPOSAL, holders, mentions, numbers, phrases, says_title, sole_holder
 
 QUESTION_WORDS = frozenset("does did do how what which who why when where there any work paper papers".split())
 QUANTITY = re.compile(
@@ -230,9 +230,7 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
             return False
     if says_title(question, lead.title):
         return True
-    asked = phrases(question)  # what the question names, which the leader alone mentions: it is about that paper
-    alone = not any(mentions(s.text, name) for s in rest for name in asked)
-    if asked and alone and all(mentions(lead.text, name) for name in asked):
+    if sole_holder(phrases(question), [s.text for s in sources]) == 0:  # it alone mentions what the question names
         return True
     dense = [s.dense for s in rest if s.dense is not None]
     bm25 = [s.bm25 for s in rest if s.bm25 is not None]

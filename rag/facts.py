@@ -143,6 +143,16 @@ def holders(asked: list[str], texts: list[str]) -> dict[str, list[int]]:
     return {name: [i for i, text in enumerate(texts) if mentions(text, name)] for name in asked}
 
 
+def sole_holder(asked: list[str], texts: list[str]) -> int | None:
+    """The position of the one text that mentions every asked name, when exactly one does (None otherwise).
+
+    >>> sole_holder(["HoME"], ["TimesNet models periods", "HoME fixes expert collapse"]), sole_holder([], ["x"])
+    (1, None)
+    """
+    found = [i for i, text in enumerate(texts) if asked and all(mentions(text, name) for name in asked)]
+    return found[0] if len(found) == 1 else None
+
+
 def squash(text: str) -> str:
     """Lower-case with hyphens, dots, backslashes and apostrophes removed, for forgiving matching."""
     return re.sub(r"[\-.\\'’]", "", text.lower())

@@ -121,6 +121,7 @@ class Pipeline:
         signals = answer.signals
         signals.dense = round(self.retriever.top_similarity(hits), 4)
         signals.retrieved = bool(hits) and self.retriever.relevant(hits, searched)
+        signals.named = self.retriever.named(searched, hits)
         known = " ".join(f"{s.title} {self.shown_abstract(query, s)}" for s in sources)
         signals.missing_names = facts.unknown_names(searched, known)
         signals.missing_papers = [

@@ -74,6 +74,7 @@ class Signals:
     missing_names: list[str] = field(default_factory=list)  # names in the question no retrieved abstract has
     missing_papers: list[str] = field(default_factory=list)  # papers asked for by name that no retrieved paper is
     no_authors: bool = False  # the question asks who wrote a paper, and no retrieved paper's record lists authors
+    named: bool = False  # the first source alone mentions what the question names, and BM25 clearly leads with it
     refused: bool = False  # the model replied with the fixed refusal
     supported: int = 0  # answer sentences that passed the citation and fact checks
     relevance: float = 0.0  # cosine between the question and the supported part of the answer

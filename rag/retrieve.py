@@ -143,7 +143,10 @@ class Retriever:
     def cover_names(self, query: str, hits: list[Source], where: dict | None = None) -> list[Source]:
         """Make room for each thing the question names ("Compare the Combiner and the Block Transformer") that no
         hit mentions: BM25 searches that name alone, and its best paper that mentions it replaces the lowest hit
-        that is not the only one mentioning another asked name. A comparison then has every paper it asks about."""
+        that is not the only one mentioning another asked name. A comparison then has every paper it asks about.
+        The one hit that mentions every asked name goes first when BM25 ranks it first among the hits: BM25 reads
+        names the embedding model does not know ("What are the three anomalies that HoME found?" had the HoME
+        paper third, after TimesNet and a paper on faces, since no dense candidate was about HoME)."""
         asked = facts.phrases(query) if len(hits) >= 2 else []
         held = facts.holders(asked, [h.text for h in hits])
         for name in asked:
@@ -160,6 +163,9 @@ class Retriever:
             if spare:
                 hits[spare[-1]] = found
                 held = facts.holders(asked, [h.text for h in hits])  # who holds what, anew
+        sole = facts.sole_holder(asked, [h.text for h in hits])
+        if sole and _bm25_first(hits[sole], hits):
+            hits.insert(0, hits.pop(sole))
         for n, hit in enumerate(hits, 1):
             hit.n = n
         return hits
@@ -213,13 +219,35 @@ class Retriever:
         or the query names something (`facts.names`) and the first paper mentions all of it and leads both sides.
         Short questions that name a method ("what guarantees does MUVERA give?", "What is Perfusion?") score low
         on the dense side and, with few words to match, need not clear the BM25 margin either."""
-        r = self.settings.retrieval
-        if self.top_similarity(hits) >= r.floor:
-            return True
-        bm25 = sorted((h.bm25 for h in hits if h.bm25 is not None), reverse=True)
-        if bm25 and bm25[0] >= r.bm25_floor and (len(bm25) == 1 or bm25[0] >= r.bm25_margin * max(bm25[1], 1e-9)):
+        if self.top_similarity(hits) >= self.settings.retrieval.floor or self.bm25_leads(hits):
             return True
         return named_leader(query, hits)
+
+    def bm25_leads(self, hits: list[Source]) -> bool:
+        """Whether the BM25 side has a clear leader among the hits: its score reaches `bm25_floor` and beats the
+        runner-up by `bm25_margin` times."""
+        r = self.settings.retrieval
+        bm25 = sorted((h.bm25 for h in hits if h.bm25 is not None), reverse=True)
+        return (
+            bool(bm25) and bm25[0] >= r.bm25_floor and (len(bm25) == 1 or bm25[0] >= r.bm25_margin * max(bm25[1], 1e-9))
+        )
+
+    def named(self, query: str, hits: list[Source]) -> bool:
+        """Whether the first hit is the paper the question names: it alone mentions every name the question holds
+        (`facts.phrases`), and it leads BM25 clearly (which reads names like "HoME" or "HSIC" that the embedding
+        model does not know, so no sentence may match the question by similarity)."""
+        asked = facts.phrases(query)
+        return (
+            bool(hits)
+            and facts.sole_holder(asked, [h.text for h in hits]) == 0
+            and self.bm25_leads(hits)
+            and _bm25_first(hits[0], hits)
+        )
+
+
+def _bm25_first(hit: Source, hits: list[Source]) -> bool:
+    """Whether BM25 scores `hit` above every other hit."""
+    return (hit.bm25 or 0.0) > 0 and all((hit.bm25 or 0.0) > (h.bm25 or 0.0) for h in hits if h is not hit)
 
 
 def named_leader(query: str, hits: list[Source]) -> bool:

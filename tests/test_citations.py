@@ -187,6 +187,7 @@ def test_a_name_cited_to_the_wrong_paper_moves_to_the_paper_that_matches_it_bett
         ("4-bit training is studied in [1].", "4-bit training is studied in."),  # shown as "... studied in [1]."
         # an aside naming where the subject comes from, when the sentence already names that paper, is dropped
         ("Stable-SPAM optimizer, proposed in [1], beats Adam.", "Stable-SPAM optimizer beats Adam."),
+        ("The paper [1] beats Adam.", "The paper Stable-SPAM optimizer beats Adam."),  # the marker names the paper
         ("The method, proposed in [1], beats Adam.", "The method, proposed in Stable-SPAM optimizer, beats Adam."),
     ],
 )

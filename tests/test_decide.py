@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -329,3 +330,15 @@ def test_a_short_name_answering_which_paper_is_the_answer_not_a_restatement(tmp_
     assert answer.signals.novel < strict.answer.min_novel and answer.signals.has_name
     assert answer.mode == decide.GENERATED
     assert answer.answer == reply
+
+
+def test_a_question_about_the_paper_it_names_is_not_held_to_the_similarity_floors() -> None:
+    """ "What are the three anomalies that HoME found?": the embedding model makes little of "HoME", so no sentence
+    and no answer is similar to the question, though the paper it names leads BM25 and answers it."""
+    rules = decide.Rules(relevance_floor=0.2, quote_floor=0.7, topic_floor=0.45)
+    before = decide.Signals(retrieved=True, quote=0.2)
+    assert decide.before_llm(before, rules) == "no sentence of the retrieved abstracts is about the question"
+    assert decide.before_llm(replace(before, named=True), rules) is None
+    answer = decide.Signals(retrieved=True, supported=4, relevance=0.17, novel=59, leader=1, quote=0.2, named=True)
+    assert decide.after_llm(replace(answer, cites_leader=True), rules)[0] == decide.GENERATED
+    assert decide.after_llm(answer, rules)[0] == decide.ABSTAINED  # an answer from other papers is held to it

@@ -230,3 +230,18 @@ def test_a_named_leader_must_mention_every_name_and_lead_both_retrievers() -> No
     assert not named_leader("Is Perfusion better than DreamBooth?", [perfusion, other])  # DreamBooth unmentioned
     assert not named_leader("What is Perfusion?", [perfusion, replace(other, bm25=4.0)])  # BM25 prefers another
     assert not named_leader("What is Perfusion?", [perfusion, replace(other, dense=0.3)])  # so does the dense side
+
+
+def test_the_one_paper_mentioning_what_the_question_names_goes_first_when_bm25_ranks_it_first(
+    settings: Settings,
+) -> None:
+    retriever = Retriever(settings)
+    times = hit(1, "Temporal variation", "TimesNet finds anomalies in time series.", 0.16, 2.6)
+    faces = hit(2, "Faces and hats", "Three kinds of visual features are found.", 0.12, 3.1)
+    home = hit(3, "Hierarchy of gated experts", "HoME observes three anomalies: expert collapse, ...", 0.11, 6.9)
+    question = "What are the three anomalies that HoME found?"  # the embedding model does not know "HoME"
+    hits = retriever.cover_names(question, [times, faces, home])
+    assert [h.title for h in hits] == ["Hierarchy of gated experts", "Temporal variation", "Faces and hats"]
+    assert [h.n for h in hits] == [1, 2, 3] and retriever.named(question, hits)
+    weak = replace(home, bm25=2.0)  # BM25 does not put it first: the order stands
+    assert retriever.cover_names(question, [times, faces, weak])[0].title == "Temporal variation"
