@@ -21,6 +21,7 @@ from rag.errors import InputError
 from rag.llm import LLM, load_llm
 from rag.results import Answer, CheckedSentence, Event, Source, Turn, Usage
 from rag.retrieve import Retriever
+from rag.sentences import without_repeats
 
 FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|the (paper|method|model|approach|authors?|"
@@ -236,6 +237,7 @@ class Pipeline:
         sentences that best match the question, which `signals.quote` measured before the LLM."""
         signals = answer.signals
         kept, signals.refused = strip_refusal(answer.raw_answer)
+        kept = without_repeats(kept)  # a small model's loop ("X, X, X, ...") says nothing more each time
         if kept:
             shown = [(s.title, self.shown_abstract(answer.query, s)) for s in answer.sources]
             scorer = SupportScorer(self.embedder, shown, vectors)

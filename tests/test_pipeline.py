@@ -216,6 +216,13 @@ def test_a_comparison_citing_each_paper_in_its_own_clause_is_kept_with_both_pape
     )
 
 
+def test_a_loop_in_the_models_answer_is_cut_before_it_is_checked(settings: Settings) -> None:
+    loop = "Stable-SPAM is more stable than Adam, it is stable, it is stable, it is stable, it is sta"
+    answer = Pipeline(settings, llm=ScriptedLLM([loop])).ask("Which optimizer is more stable than Adam?")
+    assert [s.text for s in answer.sentences] == ["Stable-SPAM is more stable than Adam, it is stable"]
+    assert answer.raw_answer == loop  # what the model wrote is kept as it was
+
+
 def index_with_records(tmp_path: Path) -> Settings:
     """PAPERS with authors, as a user's own collection has them (the seed listings have none)."""
     return index_papers(tmp_path, [{**p, "authors": a} for p, a in zip(PAPERS, ("Ada Lovelace", "Alan Turing", ""))])
