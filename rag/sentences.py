@@ -101,7 +101,7 @@ def without_repeats(text: str) -> str:
 
     >>> without_repeats("It is fast [1]. It is 100% accurate. It is 100% accurate. Done.")
     'It is fast [1]. It is 100% accurate. Done.'
-    >>> without_repeats("Collapse, Degradation, MoE helps a lot, MoE helps a lot, MoE helps a lot, MoE help")
+    >>> without_repeats("Collapse, Degradation, MoE helps a lot, MoE helps a lot, MoE helps a lot, Mo")
     'Collapse, Degradation, MoE helps a lot'
     >>> without_repeats("It helps, it helps [1]."), without_repeats("It is fast and cheap. It is fast.")
     ('It helps, it helps [1].', 'It is fast and cheap. It is fast.')
@@ -135,4 +135,4 @@ def without_repeats(text: str) -> str:
 
 def _again(part: str, before: str, cut: bool) -> bool:
     """Whether `part` says `before` again, or, where the answer was cut off (`cut`), begins to."""
-    return part == before or (cut and len(part.split()) >= 2 and before.startswith(part))
+    return part == before or (cut and bool(part) and before.startswith(part))
