@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from rag.embed import Embedder, cosine
-from rag.facts import unsupported_facts
+from rag.facts import as_word, unsupported_facts
 from rag.results import CheckedSentence
 from rag.sentences import split_sentences
 
@@ -171,7 +171,7 @@ def _aside(match: re.Match[str], sentence: str, names: list[str]) -> str:
     """ ", proposed in [1]," as " [1]" when the sentence already names that paper ("LFS-GAN, proposed in [1], can"
     reads "LFS-GAN can ... [1]", not "LFS-GAN, proposed in LFS-GAN, can"); otherwise left to `_object`."""
     name = _name(_numbers(match["marks"]), names)
-    named = name and re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence, re.IGNORECASE)
+    named = name and as_word(name).search(sentence)
     return f" {match['marks']}" if named else match.group(0)
 
 

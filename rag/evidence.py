@@ -225,12 +225,13 @@ def clear_leader(sources: Sequence[Ranked], margin: float, question: str = "") -
     if asks_several(question):
         return False
     lead, rest = sources[0], sources[1:]
-    for name in phrases(question):  # something the leader never mentions but another source does: compare
+    asked = phrases(question)
+    for name in asked:  # something the leader never mentions but another source does: compare
         if not mentions(lead.text, name) and any(mentions(s.text, name) for s in rest):
             return False
     if says_title(question, lead.title):
         return True
-    if sole_holder(phrases(question), [s.text for s in sources]) == 0:  # it alone mentions what the question names
+    if sole_holder(asked, [s.text for s in sources]) == 0:  # it alone mentions what the question names
         return True
     dense = [s.dense for s in rest if s.dense is not None]
     bm25 = [s.bm25 for s in rest if s.bm25 is not None]

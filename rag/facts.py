@@ -204,7 +204,7 @@ def asked_papers(question: str) -> list[str]:
     return [p for p in phrases(question) if any(re.search(rf"(?<!\w){re.escape(p)}(?!\w)", s) for s in spans)]
 
 
-def _word(name: str) -> re.Pattern[str]:
+def as_word(name: str) -> re.Pattern[str]:
     """`name` as a whole word: not inside a longer word or a hyphenated one ('ResNet' is not in 'Inception-ResNet')."""
     return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
 
@@ -225,7 +225,7 @@ def own_paper(name: str, title: str, sentences: list[str]) -> bool:
     >>> own_paper("Hydra", "Positive pairs", ["We compare against ResNet.", "We present Hydra, a framework."])
     True
     """
-    word = _word(name)
+    word = as_word(name)
     if any(not RIVAL.search(title[: found.start()]) for found in word.finditer(title)):
         return True
     for sentence in sentences:

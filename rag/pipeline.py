@@ -244,6 +244,7 @@ class Pipeline:
             a = self.settings.answer
             answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
         supported = [s.text for s in answer.sentences if s.supported]
+        verified = {n for s in answer.sentences if s.supported for n in s.citations}  # what the supported part cites
         signals.supported = len(supported)
         signals.cites_leader = any(signals.leader in s.citations for s in answer.sentences if s.supported)
         if supported:
@@ -258,8 +259,7 @@ class Pipeline:
             added = (content_words(said) & content_words(kept)) - content_words(answer.query)
             signals.novel = len(added) + len(new_numbers)
             signals.has_number = quotes.states_number(said)
-            cited = {n for c in answer.sentences if c.supported for n in c.citations}
-            titles = [s.title for s in answer.sources if s.n in cited]
+            titles = [s.title for s in answer.sources if s.n in verified]
             signals.has_name = quotes.names_new(answer.query, said) or quotes.names_paper(answer.query, said, titles)
         signals.wants_number = evidence.asks_quantity(answer.query)
         if evidence.asks_authors(answer.query) and (rest := evidence.beside_authors(answer.query)):
@@ -271,8 +271,7 @@ class Pipeline:
         if answer.mode == decide.EXTRACTIVE:
             why = decide.set_aside(answer.reason)
             if why == decide.RESTATES:  # the papers its verified sentences cited hold what was asked
-                cited = {n for s in answer.sentences if s.supported for n in s.citations}
-                best = quotes.from_cited(answer.query, answer.sources, cited, best, rules.topic_floor)
+                best = quotes.from_cited(answer.query, answer.sources, verified, best, rules.topic_floor)
             else:
                 best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]

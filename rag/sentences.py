@@ -115,13 +115,12 @@ def without_repeats(text: str) -> str:
     for k, (a, b) in enumerate(spans):
         clauses = re.split(r"(?<=,)\s+", text[a:b])
         cut = k == len(spans) - 1 and not text[a:b].rstrip().endswith((".", "!", "?"))  # stopped by the token limit
-        kept = [
-            c
+        keep = [
+            i == 0 or not _again(same(c), same(clauses[i - 1]), cut and i == len(clauses) - 1)
             for i, c in enumerate(clauses)
-            if i == 0 or not _again(same(c), same(clauses[i - 1]), cut and i == len(clauses) - 1)
         ]
-        sentence = " ".join(kept)
-        if kept[-1] is not clauses[-1] and sentence.endswith(","):  # the loop ran to the end: close the sentence
+        sentence = " ".join(c for c, kept in zip(clauses, keep) if kept)
+        if not keep[-1] and sentence.endswith(","):  # the loop ran to the end: close the sentence
             sentence = sentence[:-1] + clauses[-1][-1:] if clauses[-1][-1:] in ".!?" else sentence[:-1]
         if same(sentence) and any(_again(same(sentence), earlier, cut) for earlier in seen):
             out.append(text[end:a].rstrip(" "))
