@@ -30,6 +30,11 @@ ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the wo
 )
 ASKS_HOW = re.compile(r"\s*how\s+(?:do|does|did|can|could|would|should|might|is|are|to)\b", re.IGNORECASE)
 ASKS_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|has|have|had|will|would|should)\b", re.IGNORECASE)
+POINTS_TO_CODE = re.compile(  # "Code is available at https://...": it answers no question but "where is the code?"
+    r"https?://|www\.|github\.com|\b(?:code|implementation|models?)\b[^.]{0,40}?\b(?:available|released|accessible)\b",
+    re.IGNORECASE,
+)
+ASKS_CODE = re.compile(r"\b(?:code|github|repository|repo|link|url|implementation|open[- ]source|released?)\b", re.I)
 ASKS_ITSELF = re.compile(  # an aim or background sentence: it asks what a finding would answer
     r"^\s*(?:objectives?|aims?|purpose|background|context|introduction|methods?|design)\b|\bwhether\b", re.IGNORECASE
 )
@@ -60,6 +65,19 @@ def asks(sentence: str) -> bool:
     return sentence.rstrip().rstrip("\"')\u201d").endswith("?")
 
 
+def points_to_code(sentence: str, question: str) -> bool:
+    """Whether an abstract's sentence only says where its code is, for a question that does not ask for it.
+
+    >>> points_to_code("Our code is accessible at: https://github.com/HazyResearch/zoology.", "What did Zoology find?")
+    True
+    >>> points_to_code("Code is available at github.com/x/y.", "Is the code released?")
+    False
+    >>> points_to_code("We release a 1M-image dataset.", "What data do they use?")
+    False
+    """
+    return bool(POINTS_TO_CODE.search(sentence)) and not ASKS_CODE.search(question)
+
+
 def states_number(text: str) -> bool:
     """Whether the text states a quantity, in digits or words.
 
@@ -82,10 +100,12 @@ def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> Q
     a finding (an objective or background sentence restates the question best), the best sentence of that abstract
     that does ("CONCLUSIONS ...", "we found ...", "... was associated with ...") comes second, a conclusion first.
     A sentence that is itself a question ("... in this paper we ask: how to robustify a MoE model?") answers
-    nothing and is never quoted.
+    nothing and is never quoted, nor is one saying where the code is, unless the question asks for it.
     """
     terms = key_terms(question)
-    answers = [(s.n, e) for s in sources for e in s.evidence if not asks(e.text)]  # "... we ask: how to ...?"
+    answers = [  # neither "... we ask: how to ...?" nor "Code is at https://..." answers anything
+        (s.n, e) for s in sources for e in s.evidence if not asks(e.text) and not points_to_code(e.text, question)
+    ]
     scored = sorted(((n, e, relevance(question, e, terms)) for n, e in answers), key=lambda t: -t[2])
     if not scored:
         return []

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import SupportScorer, check_answer, split_answer
+from rag.citations import SupportScorer, check_answer
 from rag.embed import HashEmbedder
+from rag.markers import split_answer
 
 SOURCES = [
     ("Stable-SPAM optimizer", "Stable-SPAM stabilizes 4-bit training of large language models. It beats Adam."),
@@ -194,3 +195,43 @@ def test_a_name_cited_to_the_wrong_paper_moves_to_the_paper_that_matches_it_bett
 def test_a_marker_used_as_a_noun_keeps_its_place_as_the_papers_name(answer: str, text: str) -> None:
     [sentence] = split_answer(answer, names=["Stable-SPAM optimizer"])
     assert sentence == (text, [1])
+
+
+ECHO_SOURCES = [
+    (
+        "Echo cancellation",
+        "We propose a dual-mask technique for joint echo and noise suppression with speech enhancement.",
+    ),
+    (
+        "Jamming detection",
+        "A deep cascade learning model raises the sensitivity of the detector to the jamming noise ratio.",
+    ),
+    ("Graph networks for molecules", "We predict molecular properties with graph neural networks on QM9."),
+]
+
+
+def test_a_part_whose_marker_was_dropped_gets_the_source_that_holds_it() -> None:
+    # [3] cites the first half wrongly; [2] alone would pass the whole sentence, as if it held the dual mask
+    text = (
+        "The dual-mask technique for joint echo and noise suppression [3] is paired with a deep cascade learning "
+        "model that raises the sensitivity of the detector to the jamming noise ratio [2]."
+    )
+    [s] = check_answer(text, SupportScorer(HashEmbedder(), ECHO_SOURCES), 0.5)
+    assert s.supported and s.citations == [2, 1]
+    assert "added [1]: it supports the part that cited [3]" in s.notes
+
+
+def test_a_part_whose_marker_was_dropped_and_that_no_source_holds_flags_the_sentence() -> None:
+    text = (
+        "A quantum annealing schedule for protein folding simulations [3] is paired with a deep cascade learning "
+        "model that raises the sensitivity of the detector to the jamming noise ratio [2]."
+    )
+    [s] = check_answer(text, SupportScorer(HashEmbedder(), ECHO_SOURCES), 0.5)
+    assert not s.supported and s.citations == []
+    assert '"A quantum annealing schedule for protein folding simulations" (it cited [3]) is in no source' in s.notes
+
+
+def test_a_short_part_naming_a_paper_is_not_judged_on_its_own() -> None:
+    text = "Dual masks [3] meet a deep cascade learning model that raises the detector's sensitivity to jamming [2]."
+    [s] = check_answer(text, SupportScorer(HashEmbedder(), ECHO_SOURCES), 0.5)
+    assert s.supported and s.citations == [2]

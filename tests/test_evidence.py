@@ -300,6 +300,18 @@ def test_a_sentence_that_is_itself_a_question_is_never_quoted() -> None:
     assert [e.text for _, e, _ in quote] == texts[1:]
 
 
+def test_a_sentence_saying_where_the_code_is_is_quoted_only_when_the_code_is_asked_for() -> None:
+    texts = [
+        "Our code is available at https://github.com/HazyResearch/zoology for the gated convolution study.",
+        "Gated convolutions fall short of attention on associative recall.",
+    ]
+    sources = [source(1, [0.9, 0.5], 0.7, 8.0, texts)]
+    quote = best_sentences("What did the study of gated convolutions find?", sources)
+    assert [e.text for _, e, _ in quote] == texts[1:]
+    quote = best_sentences("Where is the code of the gated convolution study?", sources)
+    assert quote[0][1].text == texts[0]
+
+
 def test_a_paper_the_question_names_by_its_title_leads() -> None:
     sources = [source(1, [0.4], 0.40, 6.0), source(2, [0.5], 0.45, 3.0)]  # the dense side prefers the second
     sources[0].title = "What comes after transformers? -- A selective survey connecting ideas in deep learning"
