@@ -110,7 +110,8 @@ def _back_parts(
             notes.append(f'"{part}" (it cited [{n}]) is in no source')
             return []
         if best not in backing:
-            notes.append(f"added [{best}]: it supports the part that cited [{n}]")
+            said = "the part it cites" if best == n else f"the part that cited [{n}]"
+            notes.append(f"{'kept' if best == n else 'added'} [{best}]: it supports {said}")
             backing.append(best)
     return backing
 

@@ -231,6 +231,15 @@ def test_a_part_whose_marker_was_dropped_and_that_no_source_holds_flags_the_sent
     assert '"A quantum annealing schedule for protein folding simulations" (it cited [3]) is in no source' in s.notes
 
 
+def test_a_part_keeps_its_own_marker_when_only_the_whole_sentence_fails_there() -> None:
+    # "Skipnet-M" is not in [1], so the sentence fails on [1] as a whole, but the part before [1] is [1]'s
+    text = "We propose a dual-mask technique for joint echo and noise suppression [1] that Skipnet-M extends [3]."
+    sources = [*ECHO_SOURCES[:2], ("Skipnet-M", "Skipnet-M extends a dual-mask technique that others proposed.")]
+    [s] = check_answer(text, SupportScorer(HashEmbedder(), sources), 0.5)
+    assert s.supported and sorted(s.citations) == [1, 3]
+    assert "kept [1]: it supports the part it cites" in s.notes
+
+
 def test_a_short_part_naming_a_paper_is_not_judged_on_its_own() -> None:
     text = "Dual masks [3] meet a deep cascade learning model that raises the detector's sensitivity to jamming [2]."
     [s] = check_answer(text, SupportScorer(HashEmbedder(), ECHO_SOURCES), 0.5)
