@@ -31,7 +31,7 @@ ASKED_TYPE = re.compile(  # "which statistical physics framework is ...": the wo
 ASKS_HOW = re.compile(r"\s*how\s+(?:do|does|did|can|could|would|should|might|is|are|to)\b", re.IGNORECASE)
 ASKS_YES_NO = re.compile(r"\s*(?:is|are|was|were|does|do|did|has|have|had|will|would|should)\b", re.IGNORECASE)
 POINTS_TO_CODE = re.compile(  # "Code is available at https://...": it answers no question but "where is the code?"
-    r"https?://|www\.|github\.com|\b(?:code|implementation)\b[^.]{0,40}?\b(?:available|released|accessible)\b",
+    r"github\.com|\b(?:code|implementation)\b[^.]{0,40}?\b(?:available|released|accessible|at)\b",
     re.IGNORECASE,
 )
 ASKS_CODE = re.compile(r"\b(?:code|github|repository|repo|link|url|implementation|open[- ]source|released?)\b", re.I)
@@ -73,6 +73,8 @@ def points_to_code(sentence: str, question: str) -> bool:
     >>> points_to_code("Code is available at github.com/x/y.", "Is the code released?")
     False
     >>> points_to_code("Our NV-Embed model, using only publicly available data, ranks first.", "What is NV-Embed?")
+    False
+    >>> points_to_code("We measure melt with drones. See ![x](http://example.org/a.png).", "How is melt measured?")
     False
     """
     return bool(POINTS_TO_CODE.search(sentence)) and not ASKS_CODE.search(question)
