@@ -89,6 +89,16 @@ class SupportScorer:
         return out
 
 
+def _missing_facts(text: str, scorer: SupportScorer, facts: bool) -> dict[int, list[str]]:
+    """For each source 1..k, the numbers and names of `text` it lacks (none asked when `facts` is off)."""
+    return {n: unsupported_facts(text, source) if facts else [] for n, source in enumerate(scorer.texts, 1)}
+
+
+def _best_holder(scores: list[float], missing: dict[int, list[str]]) -> int | None:
+    """The best-supporting source among those holding every fact, by its support score (None when none does)."""
+    return max((n for n, lacks in missing.items() if not lacks), key=lambda n: scores[n - 1], default=None)
+
+
 def _back_parts(
     piece: Piece, backing: list[int], scorer: SupportScorer, threshold: float, facts: bool, notes: list[str]
 ) -> list[int]:
@@ -104,8 +114,7 @@ def _back_parts(
         if n in backing or len(content_words(part)) < MIN_PART_WORDS:
             continue
         scores = [score for score, _ in scorer.scores(part)]
-        held = [m for m in range(1, len(scores) + 1) if not (facts and unsupported_facts(part, scorer.texts[m - 1]))]
-        best = max(held, key=lambda m: scores[m - 1], default=None)
+        best = _best_holder(scores, _missing_facts(part, scorer, facts))
         if best is None or scores[best - 1] < threshold:
             notes.append(f'"{part}" (it cited [{n}]) is in no source')
             return []
@@ -136,7 +145,7 @@ def check_answer(
         scored = scorer.scores(sentence) if k else []
         scores = [score for score, _ in scored]
         result.scores = scores
-        missing = {n: unsupported_facts(sentence, scorer.texts[n - 1]) if facts else [] for n in range(1, k + 1)}
+        missing = _missing_facts(sentence, scorer, facts)
         backing = []
         for n in valid:
             if scores[n - 1] < threshold:
@@ -145,7 +154,7 @@ def check_answer(
                 result.notes.append(f"dropped [{n}]: {', '.join(missing[n])} not in that source")
             else:
                 backing.append(n)
-        best = max((i + 1 for i in range(k) if not missing[i + 1]), key=lambda n: scores[n - 1], default=None)
+        best = _best_holder(scores, missing)
         far_better = (
             best is not None and scores[best - 1] - max(scores[n - 1] for n in backing or [best]) >= reattribute_margin
         )

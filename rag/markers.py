@@ -1,7 +1,7 @@
 """An answer's [n] markers: sentences with the sources they cite, a marker standing for a paper's name, lists.
 
 Small models cite in many shapes ("[2] proposes ...", "as shown in [1], ...", "LFS-GAN, proposed in [1], ...",
-one item per line); `split_answer` turns each into plain sentences (or clauses) and the numbers they cite, which
+one item per line); `split_pieces` turns each into plain sentences (or clauses) and the numbers they cite, which
 `rag.citations` then checks against the sources.
 """
 
