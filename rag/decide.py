@@ -7,13 +7,13 @@ mentions, when it asks for a paper by name ("the original ResNet paper") and no 
 question (a question that shares words with the corpus but not its topic, such as error-correcting "codes" in
 quantum computing against learned codes), or when it asks who wrote a paper and no retrieved record lists authors
 (the seed listings have none; "Who wrote the MUVERA paper?" was answered "Neur embedding models [1]").
-After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer
-is about the question: similar to it (cosine), adding something it did not already say (new content words), and
-stating a number when it asks "how much/many". Otherwise quote the evidence sentences that best match
-the question when they match well enough (the quote floor; mode 'extractive'); otherwise abstain. The model's own
-refusal is one input: it triggers the quote path, never an abstention by itself when the evidence is good. An
-answer to "which method..." or "is there a model that..." that names nothing the question did not say gives way
-to the quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the
+After the LLM: keep its answer when at least one sentence survives the citation and fact checks and the answer is
+about the question: similar to it (cosine), adding something it did not already say (new content words), and stating
+a number when it asks "how much/many" and an abstract it cites states any. Otherwise quote the evidence sentences
+that best match the question when they match well enough (the quote floor; mode 'extractive'); otherwise abstain.
+The model's own refusal is one input: it triggers the quote path, never an abstention by itself when the evidence is
+good. An answer to "which method..." or "is there a model that..." that names nothing the question did not say gives
+way to the quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the
 name test cannot see, so it never causes an abstention alone).
 Two failures come with evidence of their own, so their quote needs only to be on the topic (the topic floor,
 checked before the LLM), not the quote floor, which was set on machine-learning abstracts whose sentences score
@@ -23,8 +23,8 @@ that rests only on other papers when one paper clearly leads retrieval and holds
 small model sometimes answers from a distractor's one sentence; never an abstention on its own).
 An answer to "which paper/method ..." that names one the question did not is no restatement, however short.
 A quote about a model the question names comes from that model's own paper when one is among the sources and the
-quoted paper never mentions it (`rag.quotes.from_subject`; a restatement keeps the quote of the paper it cited):
-"What accuracy does SimQ-NAS reach?" is not answered with NASNet's accuracy.
+quoted paper never mentions it (`rag.quotes.from_subject`; a restatement is quoted from the papers it cited or that
+support it best): "What accuracy does SimQ-NAS reach?" is not answered with NASNet's accuracy.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
         # a supported restatement ("Yes, statins cut hip fractures [1]") means a source sentence says what the
         # question asks about: its evidence is quoted whenever it is on topic, the floor checked before the LLM
         quotable = on_topic
-    elif signals.wants_number and not signals.has_number:
+    elif signals.wants_number and not signals.has_number and signals.cited_number:
+        # (an abstract stating no quantity at all, "only a few coefficients are learned", cannot give one)
         why = "the question asks for a number and the verified answer gives none"
     elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own
         why = "the question asks which one and the verified answer names none"

@@ -34,7 +34,8 @@ OBJECT = re.compile(
 ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
-ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\][ \t]*\.?")
+# (not when the sentence goes on after the second marker: "[1] A priori compression ... [1] compresses filters.")
+ITEM = re.compile(r"\[(\d+)\][ \t]*([A-Z0-9\"\u201c][^\[\]\n]*?)[ \t]*\[\1\](?![ \t]+[a-z])[ \t]*\.?")
 
 
 @dataclass
@@ -103,6 +104,8 @@ def as_sentences(text: str) -> str:
     'SimQ-NAS gains 4.8x [1]. White-Box finds a bound [2].'
     >>> as_sentences("The papers are:\n1. HoME [1]\n2. MMoE: gates [2]")
     'The papers are: HoME [1]. MMoE: gates [2]'
+    >>> as_sentences("[1] Wave CNN compression [1] shrinks filters.")
+    '[1] Wave CNN compression [1] shrinks filters.'
     >>> as_sentences("[1] gains 4.8x. [1]\n[2] finds a bound.")
     '[1] gains 4.8x. [1] [2] finds a bound.'
     """

@@ -259,7 +259,11 @@ class Pipeline:
             added = (content_words(said) & content_words(kept)) - content_words(answer.query)
             signals.novel = len(added) + len(new_numbers)
             signals.has_number = quotes.states_number(said)
-            titles = [s.title for s in answer.sources if s.n in verified]
+            cited_sources = [s for s in answer.sources if s.n in verified]
+            signals.cited_number = any(
+                quotes.states_quantity(self.shown_abstract(answer.query, s)) for s in cited_sources
+            )
+            titles = [s.title for s in cited_sources]
             signals.has_name = quotes.names_new(answer.query, said) or quotes.names_paper(answer.query, said, titles)
         signals.wants_number = evidence.asks_quantity(answer.query)
         if evidence.asks_authors(answer.query) and (rest := evidence.beside_authors(answer.query)):
@@ -270,8 +274,9 @@ class Pipeline:
         answer.abstained = answer.mode == decide.ABSTAINED
         if answer.mode == decide.EXTRACTIVE:
             why = decide.set_aside(answer.reason)
-            if why == decide.RESTATES:  # the papers its verified sentences cited hold what was asked
-                best = quotes.from_cited(answer.query, answer.sources, verified, best, rules.topic_floor)
+            if why == decide.RESTATES:  # the papers its verified sentences cited (or support best) hold what was asked
+                holders = verified | {s.best_source for s in answer.sentences if s.supported and s.scores}
+                best = quotes.from_cited(answer.query, answer.sources, holders, best, rules.topic_floor)
             else:
                 best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
             answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]

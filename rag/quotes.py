@@ -49,6 +49,7 @@ FINDING = re.compile(  # a sentence reporting what a study found, as abstracts c
     r"\b(?:was|were|is|are|be)\s+(?:\w+ly\s+)?(?:associated|correlated|linked)\b|\bsignificant(?:ly)?\b",
     re.IGNORECASE,
 )
+ENUMERATION = re.compile(r"\(\s*(?:\d{1,2}|[ivx]{1,4}|[a-h])\s*\)|(?<![\w.])\d\)", re.IGNORECASE)  # "(1)", "(ii)", "2)"
 NUMBER_WORDS = re.compile(
     r"\b(half|twice|double|triple|one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|"
     r"billion|orders? of magnitude)\b",
@@ -87,6 +88,15 @@ def states_number(text: str) -> bool:
     (True, False)
     """
     return bool(numbers(text) or NUMBER_WORDS.search(text))
+
+
+def states_quantity(abstract: str) -> bool:
+    """Whether an abstract states a quantity anywhere, list numbers ("(1) ...", "(ii) ...") aside.
+
+    >>> states_quantity("We ask (1) whether blocks help and (2) how."), states_quantity("It is 2x faster.")
+    (False, True)
+    """
+    return states_number(ENUMERATION.sub(" ", abstract))
 
 
 def best_sentences(question: str, sources: Sequence[Ranked], most: int = 2) -> Quote:
@@ -133,6 +143,8 @@ def from_cited(question: str, sources: Sequence[Ranked], cited: set[int], best: 
     A restatement ("Yes, CD28 initiates tonic signaling [1]") that passed the citation check says that the cited
     abstract holds what the question asks about; another paper's sentence that only shares more of the question's
     words is not the better quote. `best` (over every source) stays when the cited papers have nothing on topic.
+    The pipeline counts as cited the paper that supports the restatement best, too: "The NTK remains constant
+    during training [2]" passed on [2], a paper about the NTK's limits, while [1] says "it stays constant".
     """
     if not cited or {n for n, _, _ in best} <= cited:
         return best

@@ -64,6 +64,11 @@ class CheckedSentence:
     cited: list[int] = field(default_factory=list)  # the markers the model wrote, before checking
     scores: list[float] = field(default_factory=list)  # support of the sentence by each source 1..k
 
+    @property
+    def best_source(self) -> int:
+        """The number of the source that supports the sentence best (the one cited only had to pass); 0: none."""
+        return max(range(len(self.scores)), key=self.scores.__getitem__) + 1 if self.scores else 0
+
 
 @dataclass
 class Signals:
@@ -80,7 +85,8 @@ class Signals:
     relevance: float = 0.0  # cosine between the question and the supported part of the answer
     novel: int = 0  # content words and numbers of the supported part that the question did not already say
     wants_number: bool = False  # the question asks for a quantity ...
-    has_number: bool = False  # ... and the supported part states one
+    has_number: bool = False  # ... and the supported part states one ...
+    cited_number: bool = True  # ... which the abstracts it cites could give: one of them states a quantity
     wants_name: bool = False  # the question asks which method, model or work ...
     has_name: bool = False  # ... and the supported part names one the question did not
     quote: float = 0.0  # how well the best retrieved abstract sentence matches the question (rag.evidence.relevance)

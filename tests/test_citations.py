@@ -154,6 +154,13 @@ def test_a_list_answer_is_checked_item_by_item_against_its_own_sources(scorer: S
     )
 
 
+def test_a_title_between_two_markers_that_the_sentence_goes_on_from_is_not_a_list_item() -> None:
+    # "which paper compresses CNN filters?" was answered "[1] <title> [1] compresses ..." and shown as
+    # "<title>. compresses ...": the title was cut off as an item of a list
+    answer = "[1] Stable-SPAM optimizer [1] stabilizes 4-bit training."
+    assert split_answer(answer) == [("Stable-SPAM optimizer stabilizes 4-bit training.", [1])]
+
+
 def test_lines_whose_markers_follow_the_full_stop_keep_them() -> None:
     answer = "Stable-SPAM stabilizes 4-bit training. [1]\nGraph networks predict molecular properties. [2]"
     assert split_answer(answer) == [
