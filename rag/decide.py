@@ -13,8 +13,8 @@ a number when it asks "how much/many" and an abstract it cites states any. Other
 that best match the question when they match well enough (the quote floor; mode 'extractive'); otherwise abstain.
 The model's own refusal is one input: it triggers the quote path, never an abstention by itself when the evidence is
 good. An answer to "which method..." or "is there a model that..." that names nothing the question did not say gives
-way to the quote when the quote is good, and is kept otherwise (a name can be lower-case, "weight decay", which the
-name test cannot see, so it never causes an abstention alone).
+way to the quote when the quote is good and names something, and is kept otherwise (a name can be lower-case,
+"weight decay", which the name test cannot see, so it never causes an abstention alone).
 Two failures come with evidence of their own, so their quote needs only to be on the topic (the topic floor,
 checked before the LLM), not the quote floor, which was set on machine-learning abstracts whose sentences score
 higher than those of other fields: an answer that only restates the question, as small models answer "is it true
@@ -93,7 +93,9 @@ def after_llm(signals: Signals, rules: Rules) -> tuple[str, str]:
     elif signals.wants_number and not signals.has_number and signals.cited_number:
         # (an abstract stating no quantity at all, "only a few coefficients are learned", cannot give one)
         why = "the question asks for a number and the verified answer gives none"
-    elif signals.wants_name and not signals.has_name and quotable:  # never an abstention on its own
+    elif signals.wants_name and not signals.has_name and quotable and signals.quote_names:
+        # (never an abstention on its own, nor a quote that names nothing either: the block of "is there an
+        # attention block cheap enough for mobile robots?" has no name, and the best sentence was background)
         why = "the question asks which one and the verified answer names none"
     elif signals.leader and not signals.cites_leader and signals.quote_from == signals.leader and on_topic:
         # the best-matching sentence is the leader's: on topic is enough, as for a restatement

@@ -2,8 +2,8 @@
 
 question -> validate -> resolve follow-ups -> hybrid retrieval -> abstain if nothing is relevant enough or the
 question names what no source mentions -> prompt (fixed prefix, then numbered sources within an adaptive evidence
-budget) -> stream the LLM's answer -> check every sentence's citations and facts -> decide (`rag.decide`):
-generated, extractive (quoted evidence) or abstained -> `Answer`.
+budget) -> stream the LLM's answer -> check every sentence's citations and facts and decide (`rag.verify`,
+`rag.decide`): generated, extractive (quoted evidence) or abstained -> `Answer`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from rag import decide, evidence, facts, prompts, quotes
-from rag.citations import SupportScorer, check_answer, content_words
+from rag import decide, evidence, facts, prompts, quotes, verify
+from rag.citations import content_words
 from rag.config import Settings
-from rag.embed import Embedder, cosine, load_embedder
+from rag.embed import Embedder, load_embedder
 from rag.errors import InputError
 from rag.llm import LLM, load_llm
-from rag.results import Answer, CheckedSentence, Event, Source, Turn, Usage
+from rag.results import Answer, Event, Source, Turn, Usage
 from rag.retrieve import Retriever
-from rag.sentences import without_repeats
 
 FOLLOW_UP = re.compile(
     r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|the (paper|method|model|approach|authors?|"
@@ -123,7 +122,7 @@ class Pipeline:
         signals.dense = round(self.retriever.top_similarity(hits), 4)
         signals.retrieved = bool(hits) and self.retriever.relevant(hits, searched)
         signals.named = self.retriever.named(searched, hits)
-        known = " ".join(f"{s.title} {self.shown_abstract(query, s)}" for s in sources)
+        known = " ".join(f"{s.title} {verify.shown_abstract(query, s)}" for s in sources)
         signals.missing_names = facts.unknown_names(searched, known)
         signals.missing_papers = [
             name
@@ -157,7 +156,7 @@ class Pipeline:
             pieces.append(piece)
             yield Event("token", piece)
         answer.raw_answer = "".join(pieces).strip()
-        self._check(answer, rules, vectors, best)
+        verify.settle(answer, self.embedder, self.settings.answer, rules, vectors, best)
         answer.timings["total_s"] = round(time.perf_counter() - started, 3)
         yield Event("answer", answer=answer)
 
@@ -212,7 +211,7 @@ class Pipeline:
             text = source.abstract if context == "abstracts" else " ".join(e.text for e in source.evidence)
             if not text:  # left out beside a clear leader (or nothing to show): not in the prompt
                 continue
-            if record := self.record(question, source):
+            if record := verify.record(question, source):
                 text = f"{record}\n{text}"
             blocks.append(prompts.SOURCE_BLOCK.format(n=source.n, title=source.title or source.paper_id, text=text))
         if plain:
@@ -220,105 +219,3 @@ class Pipeline:
             return [{"role": "system", "content": prompts.PLAIN_SYSTEM}, {"role": "user", "content": user}]
         user = prompts.ANSWER_USER.format(sources="\n\n".join(blocks), question=question)
         return [*prompts.ANSWER_PREFIX, {"role": "user", "content": user}]
-
-    @staticmethod
-    def record(question: str, source: Source) -> str:
-        """The source's record line (authors, year, venue) when the question asks for it and the record has it."""
-        return prompts.record_line(source.authors, source.year, source.venue) if evidence.asks_record(question) else ""
-
-    def shown_abstract(self, question: str, source: Source) -> str:
-        """The source's abstract with its record line in front when the prompt shows it: what checks look at."""
-        record = self.record(question, source)
-        return f"{record} {source.abstract}" if record else source.abstract
-
-    def _check(self, answer: Answer, rules: decide.Rules, vectors: dict[str, list[float]], best: list[tuple]) -> None:
-        """Verify citations and facts, then decide: the generated answer, a quote of the evidence, or nothing.
-        `vectors`: the sources' sentence vectors from retrieval (not embedded or fetched again); `best`: the
-        sentences that best match the question, which `signals.quote` measured before the LLM."""
-        signals = answer.signals
-        kept, signals.refused = strip_refusal(answer.raw_answer)
-        kept = without_repeats(kept)  # a small model's loop ("X, X, X, ...") says nothing more each time
-        if kept:
-            shown = [(s.title, self.shown_abstract(answer.query, s)) for s in answer.sources]
-            scorer = SupportScorer(self.embedder, shown, vectors)
-            a = self.settings.answer
-            answer.sentences = check_answer(kept, scorer, a.support_threshold, a.check_facts, a.reattribute_margin)
-        supported = [s.text for s in answer.sentences if s.supported]
-        verified = {n for s in answer.sentences if s.supported for n in s.citations}  # what the supported part cites
-        signals.supported = len(supported)
-        signals.cites_leader = any(signals.leader in s.citations for s in answer.sentences if s.supported)
-        if supported:
-            said = " ".join(supported)
-            q_vec, a_vec = self.embedder.embed([answer.query, said])
-            signals.relevance = round(cosine(q_vec, a_vec), 4)
-            # what the model itself added: not the paper names that stand in for its markers ("Yes, [1] shows ...")
-            wrote = {n.value for n in facts.numbers(kept)}
-            new_numbers = {n.value for n in facts.numbers(said) if n.value in wrote} - {
-                n.value for n in facts.numbers(answer.query)
-            }
-            added = (content_words(said) & content_words(kept)) - content_words(answer.query)
-            signals.novel = len(added) + len(new_numbers)
-            signals.has_number = quotes.states_number(said)
-            cited_sources = [s for s in answer.sources if s.n in verified]
-            signals.cited_number = any(
-                quotes.states_quantity(self.shown_abstract(answer.query, s)) for s in cited_sources
-            )
-            titles = [s.title for s in cited_sources]
-            signals.has_name = quotes.names_new(answer.query, said) or quotes.names_paper(answer.query, said, titles)
-        signals.wants_number = evidence.asks_quantity(answer.query)
-        if evidence.asks_authors(answer.query) and (rest := evidence.beside_authors(answer.query)):
-            signals.wants_name = quotes.asks_name(rest)  # the "who" part asks for authors, not a named method
-        else:
-            signals.wants_name = quotes.asks_name(answer.query)
-        answer.mode, answer.reason = decide.after_llm(signals, rules)
-        answer.abstained = answer.mode == decide.ABSTAINED
-        if answer.mode == decide.EXTRACTIVE:
-            why = decide.set_aside(answer.reason)
-            if why == decide.RESTATES:  # the papers its verified sentences cited (or support best) hold what was asked
-                holders = verified | {s.best_source for s in answer.sentences if s.supported and s.scores}
-                best = quotes.from_cited(answer.query, answer.sources, holders, best, rules.topic_floor)
-            else:
-                best = quotes.from_subject(answer.query, answer.sources, best, rules.topic_floor)
-            answer.sentences = [quoted(n, e.text, len(answer.sources)) for n, e, _ in best]
-            label = prompts.QUOTED.format(why=why)
-            answer.answer = f"{label} " + " ".join(render_sentence(s, quote=True) for s in answer.sentences)
-        elif answer.mode == decide.GENERATED:
-            answer.answer = " ".join(render_sentence(s) for s in answer.sentences)
-        else:
-            answer.answer = prompts.NO_ANSWER
-        cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
-        for source in answer.sources:
-            source.cited = source.n in cited
-
-
-def strip_refusal(raw: str) -> tuple[str, bool]:
-    """The reply without the fixed refusal sentence, and whether the model refused.
-
-    >>> strip_refusal("The indexed abstracts don't answer this question.")
-    ('', True)
-    >>> strip_refusal("SPAM clips gradients [1].")
-    ('SPAM clips gradients [1].', False)
-    """
-    phrase = prompts.NO_ANSWER.rstrip(".")
-    at = raw.lower().find(phrase.lower())
-    if at < 0:
-        return raw.strip(), False
-    rest = raw[:at] + raw[at + len(phrase) :].lstrip(".")
-    return rest.strip(), True
-
-
-def quoted(n: int, text: str, k: int) -> CheckedSentence:
-    """An evidence sentence quoted as the answer: supported by its own source by construction."""
-    scores = [1.0 if i == n else 0.0 for i in range(1, k + 1)]
-    return CheckedSentence(text, [n], True, 1.0, evidence={n: text}, cited=[n], scores=scores)
-
-
-def render_sentence(sentence: CheckedSentence, quote: bool = False) -> str:
-    """A sentence with its verified markers, or flagged as unverified; a quote goes in quotation marks."""
-    marks = "".join(f"[{n}]" for n in sentence.citations) if sentence.supported else "[unverified]"
-    text = sentence.text
-    if quote:
-        return f"\u201c{text}\u201d {marks}"
-    if text and text[-1] in ".!?,;":
-        return f"{text[:-1]} {marks}{text[-1]}"
-    return f"{text} {marks}"

@@ -91,6 +91,7 @@ class Signals:
     has_name: bool = False  # ... and the supported part names one the question did not
     quote: float = 0.0  # how well the best retrieved abstract sentence matches the question (rag.evidence.relevance)
     quote_from: int = 0  # the source number of that best sentence
+    quote_names: bool = True  # the best sentences name something the question does not (`rag.quotes.names_new`)
     leader: int = 0  # the source number of a paper that clearly leads retrieval (rag.evidence.clear_leader), 0: none
     cites_leader: bool = False  # the supported part of the answer cites that paper
 

@@ -158,6 +158,27 @@ def test_a_which_question_answered_without_a_name_gets_the_quote_that_names_it(s
     assert named.signals.has_name and named.mode == decide.GENERATED
 
 
+UNNAMED = [
+    {
+        "id": "reid",
+        "title": "Light attention for person re-identification",
+        "abstract": "Attention blocks slow down inference on mobile robots. "
+        "We propose a light attention block that keeps accuracy while barely slowing inference.",
+    },
+    {"id": "graphs", "title": "Graph networks for molecules", "abstract": "Graph networks predict molecules."},
+]
+
+
+def test_a_which_question_keeps_its_answer_when_the_quote_names_nothing_either(tmp_path: Path) -> None:
+    # the attention block of "is there an attention block cheap enough for mobile robots?" has no name: the model's
+    # answer gave way to a background sentence, which named nothing either
+    loose = index_papers(tmp_path, UNNAMED).override(answer__relevance_floor=0.0, answer__quote_floor=0.1)
+    reply = "Yes, a light attention block keeps accuracy while barely slowing inference [1]."
+    answer = Pipeline(loose, llm=ScriptedLLM([reply])).ask("Is there an attention block cheap enough for robots?")
+    assert answer.signals.wants_name and not answer.signals.has_name and not answer.signals.quote_names
+    assert answer.mode == decide.GENERATED and "light attention block" in answer.answer
+
+
 def test_an_answer_resting_only_on_papers_below_a_clear_leader_gives_way_to_the_quote(settings: Settings) -> None:
     question = "How is training made more stable than Adam in 4-bit precision?"
     off = ScriptedLLM(["Graph neural networks improve accuracy by 5 percent in training [2]."])
