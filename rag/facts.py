@@ -85,6 +85,16 @@ def is_name(token: str, first: bool = False) -> bool:
     return token[0].isupper() and not first and token.lower() not in COMMON
 
 
+def distinctive(name: str) -> bool:
+    """A name no plain word spells: two capitals or a digit among its letters ("HoME", "S2-Attention", "GPT-4"),
+    unlike a capitalised word ("Zoology", "Hydra").
+
+    >>> distinctive("HoME"), distinctive("S2-Attention"), distinctive("Zoology")
+    (True, True, False)
+    """
+    return any(c.isalpha() for c in name) and (sum(c.isupper() for c in name) >= 2 or any(c.isdigit() for c in name))
+
+
 def _tokens(text: str) -> Iterator[tuple[str, bool, bool]]:
     """Every word of `text` as (token, whether it starts its sentence, whether it follows the previous token after
     exactly one space); trailing dots and apostrophes and a possessive 's are stripped, citation markers skipped."""

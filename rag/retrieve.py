@@ -221,7 +221,7 @@ class Retriever:
         on the dense side and, with few words to match, need not clear the BM25 margin either."""
         if self.top_similarity(hits) >= self.settings.retrieval.floor or self.bm25_leads(hits):
             return True
-        return named_leader(query, hits)
+        return named_leader(query, hits) or titled_leader(query, hits)
 
     def bm25_leads(self, hits: list[Source]) -> bool:
         """Whether the BM25 side has a clear leader among the hits: its score reaches `bm25_floor` and beats the
@@ -235,14 +235,11 @@ class Retriever:
     def named(self, query: str, hits: list[Source]) -> bool:
         """Whether the first hit is the paper the question names: it alone mentions every name the question holds
         (`facts.phrases`), and it leads BM25 clearly (which reads names like "HoME" or "HSIC" that the embedding
-        model does not know, so no sentence may match the question by similarity)."""
+        model does not know, so no sentence may match the question by similarity), or it is the paper whose title
+        carries the name (`titled_leader`)."""
         asked = facts.phrases(query)
-        return (
-            bool(hits)
-            and facts.sole_holder(asked, [h.text for h in hits]) == 0
-            and self.bm25_leads(hits)
-            and _bm25_first(hits[0], hits)
-        )
+        sole = bool(hits) and facts.sole_holder(asked, [h.text for h in hits]) == 0
+        return (sole and self.bm25_leads(hits) and _bm25_first(hits[0], hits)) or titled_leader(query, hits)
 
 
 def _bm25_first(hit: Source, hits: list[Source]) -> bool:
@@ -264,3 +261,18 @@ def named_leader(query: str, hits: list[Source]) -> bool:
         return False
     dense, bm25 = [h.dense or 0.0 for h in hits], [h.bm25 or 0.0 for h in hits]
     return dense[0] == max(dense) and bm25[0] == max(bm25) and bm25[0] > 0
+
+
+def titled_leader(query: str, hits: list[Source]) -> bool:
+    """Whether the first hit is the paper named by a distinctive name in the query (two capitals or a digit, and
+    its title's head before the colon, as the title writes it: "HoME: Hierarchy of ...") and BM25 ranks it above
+    every other hit.
+
+    The embedding model may not know such a name at all: "Tell me about the HoME paper" found the HoME paper by
+    BM25 alone (3.2, below the floor of 4.0, with no dense score), and was declined as "nothing relevant". A title
+    that only holds a name ("Scaling MLPs: ...", "... adversarially-robust CNNs?") does not name its paper.
+    """
+    if not hits or not _bm25_first(hits[0], hits) or ":" not in hits[0].title:
+        return False
+    head = hits[0].title.split(":", 1)[0].strip()
+    return any(facts.distinctive(name) and name == head for name in facts.names(query))

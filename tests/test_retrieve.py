@@ -14,7 +14,7 @@ from rag.errors import ConfigError
 from rag.ingest import ingest
 from rag.metadata import parse_chunk_id
 from rag.results import Source
-from rag.retrieve import Retriever, named_leader
+from rag.retrieve import Retriever, named_leader, titled_leader
 
 LONG = " ".join(f"Sentence {i} describes convolution kernels for image denoising." for i in range(12))
 PAPERS = [
@@ -230,6 +230,25 @@ def test_a_named_leader_must_mention_every_name_and_lead_both_retrievers() -> No
     assert not named_leader("Is Perfusion better than DreamBooth?", [perfusion, other])  # DreamBooth unmentioned
     assert not named_leader("What is Perfusion?", [perfusion, replace(other, bm25=4.0)])  # BM25 prefers another
     assert not named_leader("What is Perfusion?", [perfusion, replace(other, dense=0.3)])  # so does the dense side
+
+
+def test_the_paper_titled_with_a_distinctive_name_the_question_holds_is_found_by_bm25_alone(
+    settings: Settings,
+) -> None:
+    # "Tell me about the HoME paper": the embedding model does not know "HoME" (no dense score at all), BM25 ranks
+    # the HoME paper first below its floor, and the question was declined as "no indexed abstract is relevant"
+    home = hit(1, "HoME: Hierarchy of Multi-Gate Experts", "Experts collapse in multi-task models.", None, 3.2)
+    other = hit(2, "Graph networks", "Graph networks for a paper about homes.", 0.21, 0.9)
+    retriever = Retriever(settings)
+    question = "Tell me about the HoME paper"
+    assert titled_leader(question, [home, other])
+    assert retriever.relevant([home, other], question) and retriever.named(question, [home, other])
+    assert not titled_leader(question, [home, replace(other, bm25=3.5)])  # BM25 prefers another
+    plain = replace(home, title="Zoology: Measuring recall")
+    assert not titled_leader("Tell me about the Zoology paper", [plain, other])  # a plain word, not a name
+    held = replace(home, title="Scaling MLPs: A Tale of Inductive Bias")
+    assert not titled_leader("Do MLPs scale?", [held, other])  # the title holds the name, it is not the paper's
+    assert not titled_leader("Tell me about the HoME paper", [replace(home, title="Gated experts"), other])
 
 
 def test_the_one_paper_mentioning_what_the_question_names_goes_first_when_bm25_ranks_it_first(
