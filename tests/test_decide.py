@@ -10,6 +10,7 @@ import pytest
 from rag import decide, prompts
 from rag.config import Settings
 from rag.pipeline import Pipeline
+from rag.results import Answer
 from tests.fakes import ScriptedLLM
 from tests.test_pipeline import index_papers
 
@@ -295,6 +296,16 @@ def test_the_decision_before_generation() -> None:
     assert decide.before_llm(off_topic, decide.Rules(pipeline_decides=False)) is None
 
 
+def ask_with_reply(settings: Settings, question: str, reply: str) -> tuple[Answer, dict[str, int]]:
+    """Ask once to learn each paper's source number (by its id), then again with the model replying `reply`, its
+    `{paper_id}` fields filled in with those numbers: the answer and the numbers."""
+    llm = ScriptedLLM([prompts.NO_ANSWER])
+    pipeline = Pipeline(settings, llm=llm)
+    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
+    llm.enqueue(reply.format(**numbers))
+    return pipeline.ask(question), numbers
+
+
 RESTATED = [
     {
         "id": "survey",
@@ -313,11 +324,7 @@ RESTATED = [
 def test_a_restatement_is_quoted_from_the_paper_it_cited_not_from_one_that_shares_more_words(tmp_path: Path) -> None:
     strict = index_papers(tmp_path, RESTATED).override(answer__relevance_floor=0.0, answer__quote_floor=0.99)
     question = "Is it true that graph networks predict molecular properties?"
-    llm = ScriptedLLM([prompts.NO_ANSWER])
-    pipeline = Pipeline(strict, llm=llm)
-    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
-    llm.enqueue(f"Yes, graph networks predict molecular properties [{numbers['gnn']}].")
-    answer = pipeline.ask(question)
+    answer, numbers = ask_with_reply(strict, question, "Yes, graph networks predict molecular properties [{gnn}].")
     assert answer.signals.quote_from == numbers["survey"]  # the sentence closest to the question is the survey's
     assert answer.mode == decide.EXTRACTIVE and decide.set_aside(answer.reason) == decide.RESTATES
     assert {n for s in answer.sentences for n in s.citations} == {numbers["gnn"]}  # what the model's answer cited
@@ -349,11 +356,9 @@ def test_a_restatement_is_quoted_from_the_paper_that_supports_it_best_when_the_c
         answer__relevance_floor=0.0, answer__support_threshold=0.05, answer__reattribute_margin=1.0
     )
     question = "Does the tangent kernel stay constant during training?"
-    llm = ScriptedLLM([prompts.NO_ANSWER])
-    pipeline = Pipeline(lenient, llm=llm)
-    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
-    llm.enqueue(f"Yes, the tangent kernel stays constant during training [{numbers['limits']}].")
-    answer = pipeline.ask(question)
+    answer, numbers = ask_with_reply(
+        lenient, question, "Yes, the tangent kernel stays constant during training [{limits}]."
+    )
     assert answer.mode == decide.EXTRACTIVE and decide.set_aside(answer.reason) == decide.RESTATES
     assert {n for s in answer.sentences for n in s.citations} == {numbers["ntk"]}
     assert "stays constant during training" in answer.answer
@@ -389,15 +394,11 @@ def test_a_quote_about_a_named_model_comes_from_that_models_own_paper(tmp_path: 
 def test_a_short_name_answering_which_paper_is_the_answer_not_a_restatement(tmp_path: Path) -> None:
     strict = index_papers(tmp_path, NAMED).override(answer__quote_floor=0.3)
     question = "Which paper searches quantization policies and architectures together?"
-    llm = ScriptedLLM([prompts.NO_ANSWER])
-    pipeline = Pipeline(strict, llm=llm)
-    numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
-    reply = f"The paper that searches quantization policies and architectures together is SimQ-NAS [{numbers['simq']}]."
-    llm.enqueue(reply)
-    answer = pipeline.ask(question)
+    reply = "The paper that searches quantization policies and architectures together is SimQ-NAS [{simq}]."
+    answer, numbers = ask_with_reply(strict, question, reply)
     assert answer.signals.novel < strict.answer.min_novel and answer.signals.has_name
     assert answer.mode == decide.GENERATED
-    assert answer.answer == reply
+    assert answer.answer == reply.format(**numbers)
 
 
 def test_a_question_about_the_paper_it_names_is_not_held_to_the_similarity_floors() -> None:
