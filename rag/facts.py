@@ -179,25 +179,30 @@ def mentions(source: str, name: str) -> bool:
     return needle in haystack or (needle.endswith("s") and len(needle) > 3 and needle[:-1] in haystack)
 
 
-def unknown_names(question: str, known: str) -> list[str]:
-    """The names in a question that the text `known` (the retrieved titles and abstracts) never mentions.
+def mentions_name(source: str, name: str) -> bool:
+    """Whether `source` mentions `name`, a hyphenated word judged by its name-like parts: "sub-1B", "RNN-like" or
+    "Diffusion-style" name "1B", "RNN" and "Diffusion"; an affixed part that is only a number ("4-bit") names nothing.
 
-    A hyphenated word is judged by its name-like parts, so a user's "sub-1B" or "Diffusion-style" asks about
-    "1B" and "Diffusion"; a part that is only a number ("4-bit") names nothing.
+    >>> mentions_name("formulated as an RNN", "RNN-like"), mentions_name("formulated as an RNN", "RNN-T")
+    (True, False)
+    """
+    if mentions(source, name):
+        return True
+    parts = [part for part in name.split("-") if part]
+    core = [part for part in parts if not part.islower()]
+    if len(core) == len(parts):  # no affix: "GPT-4" or "RNN-T" is a name of its own
+        return False
+    return not core or all(p.isdigit() for p in core) or all(mentions(source, p) for p in core)
+
+
+def unknown_names(question: str, known: str) -> list[str]:
+    """The names in a question that the text `known` (the retrieved titles and abstracts) never mentions, each
+    judged by `mentions_name`.
 
     >>> unknown_names("Is the sub-1B Diffusion-style model from Tokyo?", "a Diffusion model with 1B parameters")
     ['Tokyo']
     """
-    missing = []
-    for name in names(question):
-        if mentions(known, name):
-            continue
-        core = [part for part in name.split("-") if part and not part.islower()]
-        affixed = len(core) < len(name.split("-"))  # "sub-" or "-style": judge the name-like parts alone
-        if affixed and (not core or all(p.isdigit() for p in core) or all(mentions(known, p) for p in core)):
-            continue
-        missing.append(name)
-    return missing
+    return [name for name in names(question) if not mentions_name(known, name)]
 
 
 def asked_papers(question: str) -> list[str]:
@@ -265,7 +270,7 @@ def unsupported_facts(sentence: str, source: str) -> list[str]:
         as_number = numbers(name)
         if len(as_number) == 1 and as_number[0].text == name:
             continue  # a size such as '13B' or '3.5x' is a number, checked above
-        if not mentions(source, name) and name not in missing:
+        if not mentions_name(source, name) and name not in missing:
             missing.append(name)
     return missing
 

@@ -25,10 +25,12 @@ SUBJECT = re.compile(
     r"(?P<pre>\s*(?:(?i:yes|no|indeed)\s*,\s*)?)(?P<marks>(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+)(?=[a-z])"
 )
 # A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ...", or
-# for the paper after the word "paper": "The paper [1] uses HSIC ..." (at the sentence's end, "is proposed in
-# [1].", the marker still reads as the object where it is shown)
+# for the paper after the word "paper": "The paper [1] uses HSIC ...", "Both [1] and [3] are about ..." (at the
+# sentence's end, "is proposed in [1].", the marker still reads as the object where it is shown)
 OBJECT = re.compile(
-    r"\b(?P<prep>in|by|from|see|paper|work|study|article)\s+\[(?P<n>\d+)\](?=\s*,|\s+[a-z])", re.IGNORECASE
+    r"\b(?P<prep>in|by|from|see|both|papers?|works?|stud(?:y|ies)|articles?)\s+"
+    r"(?P<marks>\[\d+(?:\s*[,;]\s*\d+)*\](?:\s*(?:,\s*(?:and\s+)?|and\s+)\[\d+\])*)(?=\s*,|\s+[a-z])",
+    re.IGNORECASE,
 )
 # ... or inside an aside that names where the sentence's subject comes from: "LFS-GAN, proposed in [1], can ..."
 ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
@@ -159,10 +161,10 @@ def _aside(match: re.Match[str], sentence: str, names: list[str]) -> str:
 
 
 def _object(match: re.Match[str], names: list[str]) -> str:
-    """ "in [1]" as "in HoME [1]", "the paper [1] uses" as "the paper DESMIL [1] uses": the paper's name before its
-    marker (the marker alone when it has none)."""
-    name = _name([int(match["n"])], names)
-    return f"{match['prep']} {name} [{match['n']}]" if name else match.group(0)
+    """ "in [1]" as "in HoME [1]", "the paper [1] uses" as "the paper DESMIL [1] uses", "both [1] and [3]" as "both
+    HoME [1] and MMoE [3]": each paper's name before its marker (the marker alone when it has none)."""
+    named = MARKER.sub(lambda m: f" {_name(_numbers(m.group(0)), names)} [{m.group(1)}]", " " + match["marks"])
+    return f"{match['prep']} {' '.join(named.split())}"
 
 
 def _name(numbers: list[int], names: list[str]) -> str:

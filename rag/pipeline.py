@@ -68,6 +68,11 @@ def thread(history: list[Turn], most: int = 3) -> list[str]:
     return questions
 
 
+def words(text: str) -> set[str]:
+    """The content words of `text`, hyphenated ones also as their parts ("DeltaNet-style" holds "DeltaNet")."""
+    return content_words(text) | content_words(text.replace("-", " "))
+
+
 class Pipeline:
     """Loads the embedder, retriever and LLM once; answers many questions."""
 
@@ -188,9 +193,12 @@ class Pipeline:
         reply = "".join(self.llm.stream(messages, 60, 0.0, purpose="rewrite", usage=usage))
         rewritten = reply.strip().strip('"').splitlines()
         text = rewritten[0].strip() if rewritten else ""
-        # a rewrite must bring in what 'it' refers to, not the words of a declined turn ("the indexed abstracts")
-        added = content_words(text) - content_words(question) - content_words(prompts.NO_ANSWER)
-        return text if 3 <= len(text) <= 400 and added else f"{previous} {question}"
+        # a rewrite must bring in what 'it' refers to from the chat ("How large was the model they trained?" brings
+        # in nothing), not the words of a declined turn ("the indexed abstracts"), and a question must stay a
+        # question: "They propose a framework to ..." answers it from the chat instead
+        added = (words(text) - words(question) - words(prompts.NO_ANSWER)) & words(convo)
+        still_asks = text.endswith("?") or not question.rstrip().endswith("?")
+        return text if 3 <= len(text) <= 400 and added and still_asks else f"{previous} {question}"
 
     def budget(self) -> evidence.Budget:
         """The evidence budget, from the settings (without the adaptive budget no paper leads by its dense score)."""

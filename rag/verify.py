@@ -40,9 +40,11 @@ def settle(
     if kept:
         shown = [(s.title, shown_abstract(answer.query, s)) for s in answer.sources]
         scorer = SupportScorer(embedder, shown, vectors)
-        answer.sentences = check_answer(
+        checked = check_answer(
             kept, scorer, settings.support_threshold, settings.check_facts, settings.reattribute_margin
         )
+        # "The code is available at github.com/..." answers nothing asked, and often points at another paper's code
+        answer.sentences = [s for s in checked if not quotes.points_to_code(s.text, answer.query)]
     verified = {n for s in answer.sentences if s.supported for n in s.citations}  # what the supported part cites
     measure(signals, answer, kept, verified, embedder, best)
     answer.mode, answer.reason = decide.after_llm(signals, rules)

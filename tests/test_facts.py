@@ -22,6 +22,8 @@ ABSTRACT = (
         ("It needs 100 KB of extra storage.", []),
         ("It runs on 8 GPUs.", []),
         ("It beats GPT-4 on LLaVA-13B.", ["GPT-4"]),  # a name the source never mentions
+        ("It is a LLaVA-style model.", []),  # an affixed name is judged by its name-like part
+        ("It is a GPT-style model.", ["GPT-style"]),
     ],
 )
 def test_unsupported_facts(sentence: str, missing: list[str]) -> None:

@@ -148,6 +148,20 @@ def test_a_rewrite_that_only_brings_in_the_words_of_a_declined_turn_is_discarded
     assert answer.query == "How are molecular properties predicted with graph neural networks? Which of those uses QM9?"
 
 
+def test_a_rewrite_that_answers_the_question_instead_of_asking_it_is_discarded(settings: Settings) -> None:
+    llm = ScriptedLLM(["They use the QM9 dataset for molecules.", "Experiments use the QM9 dataset [1]."])
+    history = [("How are molecular properties predicted with graph neural networks?", "With GNNs [1].")]
+    answer = Pipeline(settings, llm=llm).ask("Which dataset did they use?", history)
+    assert answer.query == f"{history[0][0]} Which dataset did they use?"
+
+
+
+def test_a_rewrite_that_brings_in_nothing_from_the_chat_is_discarded(settings: Settings) -> None:
+    llm = ScriptedLLM(["How large was the dataset they used?", "Experiments use the QM9 dataset [1]."])
+    history = [("How are molecular properties predicted with graph neural networks?", "With GNNs [1].")]
+    answer = Pipeline(settings, llm=llm).ask("How big a dataset did they use?", history)
+    assert answer.query == f"{history[0][0]} How big a dataset did they use?"
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -221,6 +235,17 @@ def test_a_loop_in_the_models_answer_is_cut_before_it_is_checked(settings: Setti
     answer = Pipeline(settings, llm=ScriptedLLM([loop])).ask("Which optimizer is more stable than Adam?")
     assert [s.text for s in answer.sentences] == ["Stable-SPAM is more stable than Adam, it is stable"]
     assert answer.raw_answer == loop  # what the model wrote is kept as it was
+
+
+def test_a_sentence_pointing_to_code_is_left_out_unless_the_code_is_asked_for(tmp_path: Path) -> None:
+    papers = [{**PAPERS[0], "abstract": PAPERS[0]["abstract"] + " Code is available at github.com/spam/spam."}]
+    settings = index_papers(tmp_path, papers + PAPERS[1:])
+    reply = "Stable-SPAM is more stable than Adam under low precision [1]. Code is at github.com/spam/spam [1]."
+    asked = Pipeline(settings, llm=ScriptedLLM([reply, reply]))
+    answer = asked.ask("Which optimizer is more stable than Adam for 4-bit training?")
+    assert [s.text for s in answer.sentences] == ["Stable-SPAM is more stable than Adam under low precision."]
+    answer = asked.ask("Where is the code of the optimizer that is more stable than Adam for 4-bit training?")
+    assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
 
 
 def index_with_records(tmp_path: Path) -> Settings:
