@@ -25,15 +25,19 @@ SUBJECT = re.compile(
     r"(?P<pre>\s*(?:(?i:yes|no|indeed)\s*,\s*)?)(?P<marks>(?:\[\d+(?:\s*[,;]\s*\d+)*\]\s*(?:,|and|&)?\s*)+)(?=[a-z])"
 )
 # A marker standing as the object of a preposition inside a sentence: "as shown in [1], ...", "In [2] the ...", or
-# for the paper after the word "paper": "The paper [1] uses HSIC ...", "Both [1] and [3] are about ..." (at the
-# sentence's end, "is proposed in [1].", the marker still reads as the object where it is shown)
+# for the paper after the word "paper": "The paper [1] uses HSIC ...", "Both [1] and [3] are about ...", "GLA [1]
+# and [3] are about ..." (at the sentence's end, "is proposed in [1].", the marker still reads as the object where
+# it is shown)
 OBJECT = re.compile(
-    r"\b(?P<prep>in|by|from|see|both|papers?|works?|stud(?:y|ies)|articles?)\s+"
+    r"\b(?P<prep>in|by|from|see|both|and|papers?|works?|stud(?:y|ies)|articles?)\s+"
     r"(?P<marks>\[\d+(?:\s*[,;]\s*\d+)*\](?:\s*(?:,\s*(?:and\s+)?|and\s+)\[\d+\])*)(?=\s*,|\s+[a-z])",
     re.IGNORECASE,
 )
 # ... or inside an aside that names where the sentence's subject comes from: "LFS-GAN, proposed in [1], can ..."
 ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
+# A conjunction left at a sentence's end once its markers are gone: "It uses A [1] and [2]."
+DANGLING = re.compile(r"\s*,?\s+(?:and|or)([.!?]?)$", re.IGNORECASE)
+CONJUNCTION = re.compile(r"^\s*(?:and|while|whereas|but)\b", re.IGNORECASE)
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 # (not when the sentence goes on after the second marker: "[1] A priori compression ... [1] compresses filters.")
@@ -89,6 +93,7 @@ def split_pieces(text: str, names: list[str] | None = None) -> list[Piece]:
         raw = OBJECT.sub(lambda m: _object(m, names or []), raw)
         for clause in split_clauses(raw):
             clean = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", clause)).strip()
+            clean = DANGLING.sub(r"\1", clean)  # "It uses A [1] and [2]." reads "It uses A.", citing both
             if clean.strip(".,;: "):
                 pieces.append(Piece(clean, _extend([], _numbers(clause)), inner_parts(clause)))
     return pieces
@@ -147,6 +152,8 @@ def split_clauses(sentence: str) -> list[str]:
         start = m.end()
     clauses.append(sentence[start:])
     cited = [set(_numbers(c)) for c in clauses]
+    if any(not CONJUNCTION.sub("", MARKER.sub("", c)).strip(".,;: ") for c in clauses[1:]):
+        return [sentence]  # "A [1] and [2]." cites both for A: no clause of its own after the first
     if any(not c for c in cited) or any(cited[i] & set().union(*cited[i + 1 :]) for i in range(len(cited) - 1)):
         return [sentence]
     return clauses

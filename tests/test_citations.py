@@ -210,11 +210,18 @@ def test_a_marker_used_as_a_noun_keeps_its_place_as_the_papers_name(answer: str,
         ("Both [1] and [2] are about 4-bit training.", "Both Stable-SPAM and GaLore are about 4-bit training."),
         ("The papers [1], [2] train in 4-bit.", "The papers Stable-SPAM, GaLore train in 4-bit."),
         ("Studies [1, 2] train in 4-bit.", "Studies Stable-SPAM and GaLore train in 4-bit."),
+        ("Stable-SPAM [1] and [2] train in 4-bit.", "Stable-SPAM and GaLore train in 4-bit."),
     ],
 )
 def test_markers_used_together_as_a_noun_are_named_after_their_papers(answer: str, text: str) -> None:
     [sentence] = split_answer(answer, names=["Stable-SPAM", "GaLore"])
     assert sentence == (text, [1, 2])
+
+
+def test_markers_joined_at_the_end_cite_the_sentence_without_leaving_a_conjunction() -> None:
+    assert split_answer("Stable-SPAM beats Adam in 4-bit [1] and [2].", names=["Stable-SPAM", "GaLore"]) == [
+        ("Stable-SPAM beats Adam in 4-bit.", [1, 2])
+    ]
 
 
 ECHO_SOURCES = [

@@ -155,12 +155,12 @@ def test_a_rewrite_that_answers_the_question_instead_of_asking_it_is_discarded(s
     assert answer.query == f"{history[0][0]} Which dataset did they use?"
 
 
-
 def test_a_rewrite_that_brings_in_nothing_from_the_chat_is_discarded(settings: Settings) -> None:
     llm = ScriptedLLM(["How large was the dataset they used?", "Experiments use the QM9 dataset [1]."])
     history = [("How are molecular properties predicted with graph neural networks?", "With GNNs [1].")]
     answer = Pipeline(settings, llm=llm).ask("How big a dataset did they use?", history)
     assert answer.query == f"{history[0][0]} How big a dataset did they use?"
+
 
 @pytest.mark.parametrize(
     ("question", "expected"),
