@@ -43,8 +43,9 @@ def settle(
         checked = check_answer(
             kept, scorer, settings.support_threshold, settings.check_facts, settings.reattribute_margin
         )
-        # "The code is available at github.com/..." answers nothing asked, and often points at another paper's code
-        answer.sentences = [s for s in checked if not quotes.points_to_code(s.text, answer.query)]
+        # "The code is available at https://github.com/..." answers nothing asked, and often points at another
+        # paper's code (a link is required: "an implementation that runs at 30 FPS" is a finding)
+        answer.sentences = [s for s in checked if not links_to_code(s.text, answer.query)]
     verified = {n for s in answer.sentences if s.supported for n in s.citations}  # what the supported part cites
     measure(signals, answer, kept, verified, embedder, best)
     answer.mode, answer.reason = decide.after_llm(signals, rules)
@@ -66,6 +67,19 @@ def settle(
     cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
     for source in answer.sources:
         source.cited = source.n in cited
+
+
+def links_to_code(sentence: str, question: str) -> bool:
+    """Whether an answer sentence only gives a link to code, for a question that does not ask for it.
+
+    >>> links_to_code("The code is available at: https://github.com/JegZheng/MS-MLP.", "Can GLU replace the MLP?")
+    True
+    >>> links_to_code("An implementation that runs at 30 FPS on a phone.", "How fast is it?")
+    False
+    """
+    return bool(evidence.LINK.search(sentence) or "github.com" in sentence.lower()) and quotes.points_to_code(
+        sentence, question
+    )
 
 
 def measure(
