@@ -43,9 +43,7 @@ def settle(
         checked = check_answer(
             kept, scorer, settings.support_threshold, settings.check_facts, settings.reattribute_margin
         )
-        # "The code is available at https://github.com/..." answers nothing asked, and often points at another
-        # paper's code (a link is required: "an implementation that runs at 30 FPS" is a finding)
-        answer.sentences = [s for s in checked if not links_to_code(s.text, answer.query)]
+        answer.sentences = without_stray_code_links(checked, answer.query)
     verified = {n for s in answer.sentences if s.supported for n in s.citations}  # what the supported part cites
     measure(signals, answer, kept, verified, embedder, best)
     answer.mode, answer.reason = decide.after_llm(signals, rules)
@@ -67,6 +65,15 @@ def settle(
     cited = {n for s in answer.sentences for n in s.citations} if not answer.abstained else set()
     for source in answer.sources:
         source.cited = source.n in cited
+
+
+def without_stray_code_links(sentences: list[CheckedSentence], question: str) -> list[CheckedSentence]:
+    """The answer without its sentences that only link to the code of papers no other sentence cites: "The code is
+    available at: https://github.com/JegZheng/MS-MLP [2]" in an answer about GLU activations from [1] answers
+    nothing asked and points at another paper's code. The code of the paper the answer is about stays."""
+    links = [links_to_code(s.text, question) for s in sentences]
+    used = {n for s, link in zip(sentences, links) if not link for n in s.citations}
+    return [s for s, link in zip(sentences, links) if not link or set(s.citations) & used]
 
 
 def links_to_code(sentence: str, question: str) -> bool:

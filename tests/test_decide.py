@@ -12,7 +12,7 @@ from rag.config import Settings
 from rag.pipeline import Pipeline
 from rag.results import Answer
 from tests.fakes import ScriptedLLM
-from tests.test_pipeline import index_papers
+from tests.test_pipeline import PAPERS, index_papers
 
 
 @pytest.fixture
@@ -304,6 +304,35 @@ def ask_with_reply(settings: Settings, question: str, reply: str) -> tuple[Answe
     numbers = {s.paper_id: s.n for s in pipeline.ask(question).sources}
     llm.enqueue(reply.format(**numbers))
     return pipeline.ask(question), numbers
+
+
+CODED = [
+    {**PAPERS[0], "abstract": PAPERS[0]["abstract"] + " Code is available at github.com/spam/spam."},
+    {**PAPERS[1], "abstract": PAPERS[1]["abstract"] + " Code is available at github.com/gnn/gnn."},
+]
+OPTIMIZER = "Which optimizer is more stable than Adam for 4-bit training?"
+CLAIM = "Stable-SPAM is more stable than Adam under low precision [{spam}]."
+
+
+def test_a_link_to_another_papers_code_is_left_out_of_the_answer(tmp_path: Path) -> None:
+    answer, _ = ask_with_reply(
+        index_papers(tmp_path, CODED), OPTIMIZER, CLAIM + " Code is at github.com/gnn/gnn [{gnn}]."
+    )
+    assert [s.text for s in answer.sentences] == ["Stable-SPAM is more stable than Adam under low precision."]
+
+
+def test_a_link_to_the_code_of_the_paper_the_answer_is_about_stays(tmp_path: Path) -> None:
+    reply = CLAIM + " Code is at github.com/spam/spam [{spam}]."
+    answer, _ = ask_with_reply(index_papers(tmp_path, CODED), OPTIMIZER, reply)
+    assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
+
+
+def test_a_link_to_code_stays_when_the_question_asks_for_code(tmp_path: Path) -> None:
+    question = "Where is the code of the optimizer that is more stable than Adam for 4-bit training?"
+    answer, _ = ask_with_reply(
+        index_papers(tmp_path, CODED), question, CLAIM + " Code is at github.com/gnn/gnn [{gnn}]."
+    )
+    assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
 
 
 RESTATED = [

@@ -237,17 +237,6 @@ def test_a_loop_in_the_models_answer_is_cut_before_it_is_checked(settings: Setti
     assert answer.raw_answer == loop  # what the model wrote is kept as it was
 
 
-def test_a_sentence_pointing_to_code_is_left_out_unless_the_code_is_asked_for(tmp_path: Path) -> None:
-    papers = [{**PAPERS[0], "abstract": PAPERS[0]["abstract"] + " Code is available at github.com/spam/spam."}]
-    settings = index_papers(tmp_path, papers + PAPERS[1:])
-    reply = "Stable-SPAM is more stable than Adam under low precision [1]. Code is at github.com/spam/spam [1]."
-    asked = Pipeline(settings, llm=ScriptedLLM([reply, reply]))
-    answer = asked.ask("Which optimizer is more stable than Adam for 4-bit training?")
-    assert [s.text for s in answer.sentences] == ["Stable-SPAM is more stable than Adam under low precision."]
-    answer = asked.ask("Where is the code of the optimizer that is more stable than Adam for 4-bit training?")
-    assert len(answer.sentences) == 2 and all(s.supported for s in answer.sentences)
-
-
 def index_with_records(tmp_path: Path) -> Settings:
     """PAPERS with authors, as a user's own collection has them (the seed listings have none)."""
     return index_papers(tmp_path, [{**p, "authors": a} for p, a in zip(PAPERS, ("Ada Lovelace", "Alan Turing", ""))])
