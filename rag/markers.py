@@ -15,9 +15,10 @@ from rag.sentences import split_sentences
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 LEADING = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+CONJUNCTIONS = r"(?:and|while|whereas|but)"  # the words that open a clause of its own
 # Markers closing a clause that another clause follows: "A [1], B [2]", "X does A [1], while Y does B [2]".
 CLAUSE_END = re.compile(
-    r"(?P<marks>(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)(?P<sep>\s*[,;]\s*|\s+(?=(?:and|while|whereas|but)\s))(?=\S)"
+    rf"(?P<marks>(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)(?P<sep>\s*[,;]\s*|\s+(?={CONJUNCTIONS}\s))(?=\S)"
 )
 ENDS_CITED = re.compile(r"\]\s*[.!?]?\s*$")
 # Markers standing as a sentence's subject: "[2] proposes ...", "[1] and [3] use ...", "Yes, [1] discusses ...".
@@ -37,7 +38,7 @@ OBJECT = re.compile(
 ASIDE = re.compile(r",\s*(?:as\s+)?(?:[a-z]+ed\s+)?(?:in|by)\s+(?P<marks>\[\d+\])\s*,", re.IGNORECASE)
 # A conjunction left at a sentence's end once its markers are gone: "It uses A [1] and [2]."
 DANGLING = re.compile(r"\s*,?\s+(?:and|or)([.!?]?)$", re.IGNORECASE)
-CONJUNCTION = re.compile(r"^\s*(?:and|while|whereas|but)\b", re.IGNORECASE)
+CONJUNCTION = re.compile(rf"^\s*{CONJUNCTIONS}\b", re.IGNORECASE)  # a clause's opening word
 # A list answer's shape: bullets and numbers opening a line, and items that carry their marker on both sides.
 BULLET = re.compile(r"^[ \t]*(?:[-*\u2022]|\d{1,2}[.)])[ \t]+", re.MULTILINE)
 # (not when the sentence goes on after the second marker: "[1] A priori compression ... [1] compresses filters.")
