@@ -208,6 +208,15 @@ def variants(
         out[f"z-score 0.4/0.2/0.4, dense chunks + dense sentences + BM25 {name}"] = top(
             zfuse([dense, sentence, bm25], [0.4, 0.2, 0.4]), 100
         )
+        out[f"z-score equal, dense chunks + dense sentences + BM25 {name}"] = top(
+            zfuse([dense, sentence, bm25], [1.0, 1.0, 1.0]), 100
+        )
+    for k1b in ("k1=1.5 b=0.75", "k1=0.9 b=0.4"):  # equal weights (CombSUM of z-scores): nothing fitted
+        both = [sides[f"chunk {k1b}"], sides[f"abstract {k1b}"]]
+        out[f"z-score equal, dense chunks + BM25 chunks + BM25 abstracts, {k1b}"] = top(
+            zfuse([dense, *both], [1.0, 1.0, 1.0]), 100
+        )
+        out[f"z-score equal, all four sides, {k1b}"] = top(zfuse([dense, sentence, *both], [1.0] * 4), 100)
     return out
 
 

@@ -72,6 +72,10 @@ class RetrievalSettings:
     prompt_words: int = 120  # evidence words spread over the sources when no paper clearly leads
     lead_words: int = 130  # evidence words for a clear leader (its whole abstract when it fits)
     lead_margin: float = 0.06  # dense lead over the runner-up that makes a paper the clear leader
+    # a comparison's papers each get compare_words, or an equal part of compare_total when there are more; 0: an
+    # equal part of lead_words (the earlier rule, which left their mechanisms out: README "How answering works")
+    compare_words: int = 120
+    compare_total: int = 360
     adaptive_budget: bool = True  # off: every source shares `prompt_words`, best sentences first
     leader_only: str = "auto"  # beside a clear leader the LLM sees no other source: 'on', 'off' or 'auto' (fast)
     cover_names: bool = True  # a paper for each name the question asks about that no hit mentions (comparisons)

@@ -94,6 +94,8 @@ class Budget:
     lead_words: int = 130  # for a clear leader (its whole abstract when it fits)
     lead_margin: float = 0.06  # dense-cosine lead over the runner-up that makes a paper the clear leader
     others: bool = True  # beside a clear leader the other sources keep their best sentence (off: none)
+    compare_words: int = 0  # for each paper a comparison asks about (0: an equal part of `lead_words`) ...
+    compare_total: int = 0  # ... and for all of them together, at most (0: no cap)
 
 
 FORM = re.compile(  # what a question asks of the answer's form, not of the papers: "Summarize ... in two sentences"
@@ -266,7 +268,7 @@ def choose(question: str, sources: Sequence[Ranked], budget: Budget) -> dict[int
         compares = comparison(held)
         if compares or asks_several(question):  # each paper asked about gets an equal share, what it proposes first
             group = {s.n for s in (named if compares else sources)}
-            share = budget.lead_words / len(group)
+            share = compare_share(budget, len(group))
             for i, s in enumerate(sources):
                 if s.n not in group:
                     chosen[s.n] = ranked[s.n][:1]
@@ -335,6 +337,19 @@ def paper_share(question: str, ranked: Sequence[Scored], names: Sequence[str], w
             picked.append(sentence)
             spent += size
     return picked
+
+
+def compare_share(budget: Budget, papers: int) -> float:
+    """The words for each of `papers` papers a comparison asks about.
+
+    >>> compare_share(Budget(lead_words=130), 2), compare_share(Budget(compare_words=120, compare_total=360), 2)
+    (65.0, 120)
+    >>> compare_share(Budget(compare_words=120, compare_total=360), 10)
+    36.0
+    """
+    if not budget.compare_words:
+        return budget.lead_words / papers
+    return min(budget.compare_words, budget.compare_total / papers) if budget.compare_total else budget.compare_words
 
 
 def comparison(held: dict[str, list[int]]) -> bool:

@@ -205,7 +205,9 @@ class Pipeline:
         r = self.settings.retrieval
         lead = r.lead_words if r.adaptive_budget else r.prompt_words
         margin = r.lead_margin if r.adaptive_budget else float("inf")
-        return evidence.Budget(r.prompt_words, lead, margin, not r.shows_leader_only(self.settings.llm.backend))
+        others = not r.shows_leader_only(self.settings.llm.backend)
+        compare = (r.compare_words, r.compare_total) if r.adaptive_budget else (0, 0)
+        return evidence.Budget(r.prompt_words, lead, margin, others, *compare)
 
     def messages(self, question: str, searched: str, sources: list[Source], context: str = "evidence") -> list[dict]:
         """The chat messages: the fixed prefix (rules and a worked example), then the numbered sources (evidence

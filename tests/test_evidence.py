@@ -87,6 +87,25 @@ def test_a_comparison_shares_the_words_equally_and_gives_what_each_paper_propose
     assert [e.text for e in chosen[3]] == ["Dense retrieval is common."]
 
 
+def test_a_comparison_can_have_a_budget_of_its_own() -> None:
+    """The lead budget's 20 words leave each compared paper 10: MUVERA's mechanism (its second sentence) is left
+    out. 16 words for each compared paper fit it, and the source the question does not name still gets one
+    sentence; a cap on the comparison's total words is shared equally."""
+    fde = "It builds fixed dimensional encodings of queries."  # 7 words
+    lead = source(1, [0.9, 0.5, 0.4], 0.70, 9.0, ["We introduce MUVERA for search.", fde, "Fast."])
+    named = source(2, [0.6, 0.3], 0.69, 8.0, ["We propose NV-Embed pooling.", "It uses latent attention."])
+    other = source(3, [0.7, 0.6], 0.68, 7.0, ["Dense retrieval is common.", "Surveys help."])
+    question = "Compare MUVERA and NV-Embed."
+    split = choose(question, [lead, named, other], Budget(100, 20, 0.06))
+    floor = choose(question, [lead, named, other], Budget(100, 20, 0.06, compare_words=16))
+    capped = choose(question, [lead, named, other], Budget(100, 20, 0.06, compare_words=16, compare_total=20))
+    assert [e.text for e in split[1]] == ["We introduce MUVERA for search.", "Fast."]
+    assert [e.text for e in floor[1]] == ["We introduce MUVERA for search.", fde, "Fast."]
+    assert [e.text for e in floor[2]] == ["We propose NV-Embed pooling.", "It uses latent attention."]
+    assert [e.text for e in floor[3]] == ["Dense retrieval is common."]
+    assert capped == split
+
+
 def test_a_comparison_leaves_out_code_links() -> None:
     texts = ["We propose ULSAM.", "Code is at https://github.com/x/ulsam.", "ULSAM is small."]
     ulsam = source(1, [0.5, 0.9, 0.4], 0.70, 9.0, texts)
