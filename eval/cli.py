@@ -15,6 +15,7 @@ from rag.errors import InputError
 ABLATIONS: dict[str, dict[str, object]] = {
     "decision": {"answer__pipeline_decides": False, "answer__extractive": False},  # the model's refusal is final
     "budget": {"retrieval__adaptive_budget": False},  # 120 words spread over all sources
+    "comparison": {"retrieval__compare_words": 0},  # a comparison's papers share the leader's 130 words
     "cover": {"retrieval__cover_names": False},  # no extra search for a named paper the ranking missed
     "prompt": {"answer__prompt": "plain"},  # the earlier prompt: no fixed prefix, no worked example
     "extractive": {"answer__extractive": False},  # abstain instead of quoting evidence
