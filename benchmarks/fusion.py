@@ -247,7 +247,10 @@ def collect(settings: Settings, questions: list[tuple[str, str]], n: int) -> dic
     return runs
 
 
-def seed_dev(settings: Settings) -> dict[str, tuple[float, float]]:
+Collect = Callable[[Settings, list[tuple[str, str]], int], dict[str, dict[str, list[str]]]]
+
+
+def seed_dev(settings: Settings, collect: Collect = collect) -> dict[str, tuple[float, float]]:
     """MRR@10 and hit@1 of each variant on the stand-alone answerable development questions."""
     from eval.dataset import DEV, load_dataset
 
@@ -280,7 +283,7 @@ def training_claims(folder: Path, test: set[str]) -> tuple[dict[str, str], dict[
     return queries, qrels
 
 
-def beir(folder: Path, settings: Settings) -> dict[str, dict[str, tuple[float, float]]]:
+def beir(folder: Path, settings: Settings, collect: Collect = collect) -> dict[str, dict[str, tuple[float, float]]]:
     """nDCG@10 and Recall@100 of each variant on the benchmark's training claims and on its test queries."""
     import ir_measures
     from ir_measures import R, nDCG
@@ -306,16 +309,17 @@ def beir(folder: Path, settings: Settings) -> dict[str, dict[str, tuple[float, f
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(description: str = __doc__, collect: Collect = collect) -> None:
+    """Parse the arguments, score every variant `collect` gives, print the table and the rule's choice."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--home", type=Path, help="index home of the seed corpus (default: the project's .rag)")
     parser.add_argument("--beir", type=Path, help="a BEIR folder already indexed by `rag eval beir`")
     args = parser.parse_args()
     settings = Settings.from_env()
     if args.home:
         settings = settings.override(home=args.home)
-    dev = seed_dev(settings)
-    bench = beir(args.beir, settings) if args.beir else {}
+    dev = seed_dev(settings, collect)
+    bench = beir(args.beir, settings, collect) if args.beir else {}
     missing = (float("nan"), float("nan"))
     print("| variant | dev MRR@10 | dev hit@1 | train nDCG@10 | train Recall@100 | test nDCG@10 | test Recall@100 |")
     print("|---|---|---|---|---|---|---|")

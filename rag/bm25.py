@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class BM25Index:
     fingerprint: str  # of every chunk id of the collection it was built from
     chunks: int  # how many chunks that collection held
     documents: str = "chunks"  # 'chunks' or 'papers'
+    _docs_of: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -75,19 +76,50 @@ class BM25Index:
         The top `k` are selected among the documents that hold a query term only: bm25s's own `retrieve`
         partitions the whole score array, mostly zeros, which costs 90 ms at 550,000 documents where scoring costs
         1 ms."""
-        import bm25s
         import numpy as np
 
         if not self.ids:
             return []
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
-        if not tokens[0]:
+        scores = self._scores(query)
+        if scores is None:
             return []
-        scores = self.retriever.get_scores(tokens[0])
         found = np.flatnonzero(scores > 0)
         if len(found) > k:
             found = found[np.argpartition(-scores[found], k - 1)[:k]]
         return [(self.ids[d], float(scores[d])) for d in sorted(found.tolist(), key=lambda d: (-scores[d], d))]
+
+    def documents_of(self, papers: set[str]) -> dict[str, list[str]]:
+        """The document ids (chunk ids, or first chunk ids with 'papers') this index holds for each of `papers`."""
+        docs_of = self._by_paper()
+        return {pid: [self.ids[d] for d in docs_of[pid]] for pid in papers if pid in docs_of}
+
+    def paper_scores(self, query: str, papers: set[str]) -> dict[str, float]:
+        """Each of `papers`' best score over its documents (0.0 where none holds a query term), whether or not it
+        is among the top documents `search` returns: z-score fusion scores every candidate on both sides."""
+        scores = self._scores(query) if self.ids else None
+        docs_of = self._by_paper()
+        return {
+            pid: max((float(scores[d]) for d in docs_of.get(pid, [])), default=0.0) if scores is not None else 0.0
+            for pid in papers
+        }
+
+    def _by_paper(self) -> dict[str, list[int]]:
+        """Positions of each paper's documents in `ids`; built once (a concurrent first call builds the same)."""
+        if self._docs_of is None:
+            from rag.metadata import parse_chunk_id
+
+            docs_of: dict[str, list[int]] = {}
+            for d, doc_id in enumerate(self.ids):
+                docs_of.setdefault(parse_chunk_id(doc_id)[0], []).append(d)
+            self._docs_of = docs_of
+        return self._docs_of
+
+    def _scores(self, query: str) -> Any:
+        """bm25s's score of every document for `query`, or None when the query has no indexable term."""
+        import bm25s
+
+        tokens = bm25s.tokenize([query], stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+        return self.retriever.get_scores(tokens[0]) if tokens[0] else None
 
     def save(self, folder: Path, collection: str) -> None:
         """Write to a new folder, then atomically point `<collection>.json` at it; old folders are removed."""

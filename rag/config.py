@@ -19,6 +19,7 @@ BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
 EMBED_BACKENDS = ("torch", "onnx", "onnx-int8")  # how the embedding model runs (rag.embed, rag.onnx_embed)
 LEADER_ONLY = ("auto", "on", "off")
 BM25_DOCUMENTS = ("chunks", "papers")
+FUSIONS = ("rrf", "zscore")  # how the dense and BM25 rankings are combined (rag.retrieve)
 LEADER_ONLY_LLMS = frozenset({"fast"})  # the LLMs that 'auto' shows a clear leader alone (measured, README)
 
 
@@ -61,6 +62,9 @@ class RetrievalSettings:
     k: int = 3  # papers given to the LLM as numbered sources (prompt length drives time to first token)
     candidates: int = 60  # chunks (or BM25 papers) taken from each retriever before grouping
     rrf_k: int = 60  # reciprocal rank fusion constant
+    # 'rrf' (reciprocal rank), or 'zscore': every candidate scored on both sides, each side standardised over the
+    # candidates, summed with the weights below (README "Ranking")
+    fusion: str = "rrf"
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     # what BM25 indexes: 'chunks', or 'papers' (title and whole abstract as one document: SciFact nDCG@10 0.727
@@ -86,6 +90,8 @@ class RetrievalSettings:
             raise ConfigError(f"leader_only must be one of {', '.join(LEADER_ONLY)}, got {self.leader_only!r}")
         if self.bm25_documents not in BM25_DOCUMENTS:
             raise ConfigError(f"bm25_documents must be one of {', '.join(BM25_DOCUMENTS)}, got {self.bm25_documents!r}")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
 
     def shows_leader_only(self, llm: str) -> bool:
         """Whether a clear leader is the only source the LLM `llm` sees. 'auto' is on for the fast model, which
@@ -148,7 +154,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Read `RAG_HOME`, `RAG_EMBED_MODEL[_BACKEND]`, `RAG_DEVICE`, `RAG_CHROMA_HOST/PORT`,
-        `RAG_BM25_DOCUMENTS` and `RAG_LLM[_BASE_URL|_MODEL]`, then apply the overrides."""
+        `RAG_BM25_DOCUMENTS`, `RAG_FUSION` and `RAG_LLM[_BASE_URL|_MODEL]`, then apply the overrides."""
         env = dict(os.environ if env is None else env)
         s = cls()
         if env.get("RAG_HOME"):
@@ -167,6 +173,8 @@ class Settings:
         s = replace(s, store=store)
         if env.get("RAG_BM25_DOCUMENTS"):
             s = replace(s, retrieval=replace(s.retrieval, bm25_documents=env["RAG_BM25_DOCUMENTS"]))
+        if env.get("RAG_FUSION"):
+            s = replace(s, retrieval=replace(s.retrieval, fusion=env["RAG_FUSION"]))
         llm = s.llm
         if env.get("RAG_LLM"):
             llm = replace(llm, backend=env["RAG_LLM"])

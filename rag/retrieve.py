@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 
-from rag import facts
+from rag import facts, fusion
 from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
@@ -103,11 +103,11 @@ class Retriever:
                     papers_of.setdefault(cid, parse_chunk_id(cid)[0])
                     self._note(papers_of[cid], cid, "bm25", score, bm25_rank, best)
         papers = set(dense_rank) | set(bm25_rank)
-        fused = {
-            pid: (r.dense_weight / (r.rrf_k + dense_rank[pid]) if pid in dense_rank else 0.0)
-            + (r.bm25_weight / (r.rrf_k + bm25_rank[pid]) if pid in bm25_rank else 0.0)
-            for pid in papers
-        }
+        if r.fusion == "zscore" and mode == "hybrid":
+            fused = fusion.zscore(self._both_sides(query, qvec, papers, best), [r.dense_weight, r.bm25_weight])
+        else:
+            sides = [{pid: 0.0 for pid in sorted(side, key=side.get)} for side in (dense_rank, bm25_rank)]
+            fused = fusion.rrf(sides, [r.dense_weight, r.bm25_weight], r.rrf_k)
         top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
         chunks = {pid: [cid for cid, p in papers_of.items() if p == pid] for pid in top}
         versions = {pid: parse_chunk_id(chunks[pid][0])[1] for pid in top}  # that of the paper's best chunk
@@ -169,6 +169,21 @@ class Retriever:
         for n, hit in enumerate(hits, 1):
             hit.n = n
         return hits
+
+    def _both_sides(
+        self, query: str, qvec: list[float] | None, papers: set[str], best: dict[str, dict[str, float]]
+    ) -> list[dict[str, float]]:
+        """Every candidate's score on both sides, not only on the side that found it: the dense side's best
+        cosine over a paper's stored chunk vectors (those BM25 indexes: every chunk, or the first with
+        `bm25_documents = "papers"`), and its BM25 score, 0.0 when it holds no query term."""
+        dense = {pid: s["dense"] for pid, s in best.items() if "dense" in s}
+        missing = self.bm25.documents_of({pid for pid in papers if pid not in dense})
+        vectors = self.store.chunk_vectors([cid for cids in missing.values() for cid in cids])
+        for pid, cids in missing.items():
+            scores = [cosine(qvec or [], vectors[c]) for c in cids if c in vectors]
+            if scores:
+                dense[pid] = max(scores)
+        return [dense, self.bm25.paper_scores(query, papers)]
 
     @staticmethod
     def _note(pid: str, cid: str, side: str, score: float, ranks: dict[str, int], best: dict) -> None:
