@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import threading
 
+import numpy as np
+
 from rag import facts, fusion
 from rag.bm25 import BM25Index, rebuild_from_store, saved_info
 from rag.config import Settings
@@ -178,11 +180,11 @@ class Retriever:
         `bm25_documents = "papers"`), and its BM25 score, 0.0 when it holds no query term."""
         dense = {pid: s["dense"] for pid, s in best.items() if "dense" in s}
         missing = self.bm25.documents_of({pid for pid in papers if pid not in dense})
-        vectors = self.store.chunk_vectors([cid for cids in missing.values() for cid in cids])
-        for pid, cids in missing.items():
-            scores = [cosine(qvec or [], vectors[c]) for c in cids if c in vectors]
-            if scores:
-                dense[pid] = max(scores)
+        ids, matrix = self.store.chunk_matrix([cid for cids in missing.values() for cid in cids])
+        if ids:
+            for cid, similarity in zip(ids, (matrix @ np.asarray(qvec, dtype=np.float32)).tolist()):
+                pid = parse_chunk_id(cid)[0]
+                dense[pid] = max(dense.get(pid, similarity), similarity)
         return [dense, self.bm25.paper_scores(query, papers)]
 
     @staticmethod

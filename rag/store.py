@@ -177,6 +177,14 @@ class ChunkStore:
         got = self.collection.get(ids=chunk_ids, include=["embeddings"]) if chunk_ids else {"ids": []}
         return {cid: [float(x) for x in vector] for cid, vector in zip(got["ids"], got.get("embeddings", []))}
 
+    def chunk_matrix(self, chunk_ids: list[str]) -> tuple[list[str], Any]:
+        """The stored ones of the given chunks and their vectors as one float32 array (rows in that order)."""
+        import numpy as np
+
+        got = self.collection.get(ids=chunk_ids, include=["embeddings"]) if chunk_ids else {"ids": []}
+        rows = got.get("embeddings")
+        return list(got["ids"]), np.asarray(rows if rows is not None and len(rows) else np.zeros((0, 0)), np.float32)
+
     def first_chunks_of(self, versions: list[str]) -> dict[str, dict[str, Any]]:
         """Metadata of the first chunk (title, abstract, dates, ...) of each given paper version
         (`rag.metadata.version_id`), by version: one lookup by id. Versions no longer stored are absent."""
