@@ -29,6 +29,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
+from rag import fusion
 from rag.config import Settings
 from rag.metadata import parse_chunk_id
 from rag.retrieve import Retriever
@@ -144,11 +145,8 @@ def prf_side(retriever: Retriever) -> Callable[[list[float], list[str], int, flo
 
 
 def rrf(*sides: Ranking, k: int = 60) -> Ranking:
-    fused: Ranking = {}
-    for side in sides:
-        for rank, pid in enumerate(side, start=1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
-    return fused
+    """The product's reciprocal rank fusion over the sides' rank orders, every side weighted 1."""
+    return fusion.rrf(list(sides), [1.0] * len(sides), k)
 
 
 def convex(dense: Ranking, bm25: Ranking, alpha: float) -> Ranking:

@@ -1,6 +1,7 @@
 """How the dense and BM25 sides' paper scores become one ranking: reciprocal rank, or summed z-scores.
 
-Both take, per side, each candidate paper's best score there, in the side's rank order (best first). Three
+`rrf` takes each side's papers in its rank order (best first), `zscore` each side's papers with their best
+score there. Three
 papers the dense side scores nearly alike, one BM25 puts far ahead: ranks level that lead, z-scores keep it.
 
 >>> dense = {"a": 0.61, "b": 0.60, "c": 0.595, "d": 0.30}
@@ -14,13 +15,14 @@ papers the dense side scores nearly alike, one BM25 puts far ahead: ranks level 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 
 
-def rrf(sides: list[dict[str, float]], weights: list[float], k: int = 60) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: a paper gains `weight / (k + rank)` from each side that ranks it."""
+def rrf(rankings: list[Iterable[str]], weights: list[float], k: int = 60) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: a paper gains `weight / (k + rank)` from each ranking that holds it."""
     fused: dict[str, float] = {}
-    for side, weight in zip(sides, weights):
-        for rank, pid in enumerate(side, start=1):
+    for ranking, weight in zip(rankings, weights):
+        for rank, pid in enumerate(ranking, start=1):
             fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return fused
 

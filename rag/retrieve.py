@@ -108,8 +108,8 @@ class Retriever:
         if r.fusion == "zscore" and mode == "hybrid":
             fused = fusion.zscore(self._both_sides(query, qvec, papers, best), [r.dense_weight, r.bm25_weight])
         else:
-            sides = [{pid: 0.0 for pid in sorted(side, key=side.get)} for side in (dense_rank, bm25_rank)]
-            fused = fusion.rrf(sides, [r.dense_weight, r.bm25_weight], r.rrf_k)
+            rankings = [sorted(ranks, key=ranks.__getitem__) for ranks in (dense_rank, bm25_rank)]
+            fused = fusion.rrf(rankings, [r.dense_weight, r.bm25_weight], r.rrf_k)
         top = sorted(papers, key=lambda pid: (-fused[pid], pid))[:k]
         chunks = {pid: [cid for cid, p in papers_of.items() if p == pid] for pid in top}
         versions = {pid: parse_chunk_id(chunks[pid][0])[1] for pid in top}  # that of the paper's best chunk
@@ -181,10 +181,9 @@ class Retriever:
         dense = {pid: s["dense"] for pid, s in best.items() if "dense" in s}
         missing = self.bm25.documents_of({pid for pid in papers if pid not in dense})
         ids, matrix = self.store.chunk_matrix([cid for cids in missing.values() for cid in cids])
-        if ids:
-            for cid, similarity in zip(ids, (matrix @ np.asarray(qvec, dtype=np.float32)).tolist()):
-                pid = parse_chunk_id(cid)[0]
-                dense[pid] = max(dense.get(pid, similarity), similarity)
+        for cid, similarity in zip(ids, (matrix @ np.asarray(qvec, dtype=np.float32)).tolist() if ids else []):
+            pid = parse_chunk_id(cid)[0]
+            dense[pid] = max(dense.get(pid, similarity), similarity)
         return [dense, self.bm25.paper_scores(query, papers)]
 
     @staticmethod

@@ -182,8 +182,9 @@ class ChunkStore:
         import numpy as np
 
         got = self.collection.get(ids=chunk_ids, include=["embeddings"]) if chunk_ids else {"ids": []}
-        rows = got.get("embeddings")
-        return list(got["ids"]), np.asarray(rows if rows is not None and len(rows) else np.zeros((0, 0)), np.float32)
+        if not got["ids"]:
+            return [], np.zeros((0, 0), np.float32)
+        return list(got["ids"]), np.asarray(got["embeddings"], np.float32)
 
     def first_chunks_of(self, versions: list[str]) -> dict[str, dict[str, Any]]:
         """Metadata of the first chunk (title, abstract, dates, ...) of each given paper version

@@ -28,12 +28,11 @@ PAPERS = [
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(hash_settings: Settings, tmp_path: Path) -> Settings:
     source = tmp_path / "p.jsonl"
     source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
-    s = Settings(
-        home=tmp_path / "home",
-        embed_model="hash:256",
+    s = replace(
+        hash_settings,
         chunk=ChunkSettings(target_tokens=20),
         retrieval=RetrievalSettings(k=5, candidates=2, fusion="zscore"),  # two candidates: the sides disagree
     )
