@@ -161,17 +161,8 @@ def convex(dense: Ranking, bm25: Ranking, alpha: float) -> Ranking:
 
 
 def zfuse(sides: list[Ranking], weights: list[float]) -> Ranking:
-    """Weighted sum of z-scored sides; a paper absent from a side gets that side's lowest standardised score."""
-    import statistics
-
-    scaled = []
-    for side in sides:
-        values = list(side.values())
-        mean, spread = (statistics.fmean(values), statistics.pstdev(values) or 1.0) if len(values) > 1 else (0.0, 1.0)
-        z = {pid: (s - mean) / spread for pid, s in side.items()}
-        scaled.append((z, min(z.values(), default=0.0)))
-    papers = set().union(*(z for z, _ in scaled))
-    return {pid: sum(w * z.get(pid, floor) for (z, floor), w in zip(scaled, weights)) for pid in papers}
+    """The product's z-score fusion (`rag.fusion.zscore`): a paper absent from a side gets its lowest z-score."""
+    return fusion.zscore(sides, weights)
 
 
 def top(fused: Ranking, n: int) -> list[str]:

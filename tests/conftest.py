@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -35,6 +36,12 @@ def real_embedder():
     from rag.embed import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(Settings().embed_model)
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    """Write `records` as a JSON Lines file (a corpus to ingest) and return its path."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
 
 
 def wait_until(condition, timeout: float = 30.0, what: str = "the condition"):  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from rag.errors import ConfigError
 from rag.ingest import ingest
 from rag.metadata import parse_chunk_id
 from rag.retrieve import Retriever
+from tests.conftest import write_jsonl
 
 TOPICS = ["convolution kernels", "zeta function zeros", "robot grasping", "protein folding", "graph coloring"]
 PAPERS = [
@@ -30,7 +30,7 @@ PAPERS = [
 @pytest.fixture
 def settings(hash_settings: Settings, tmp_path: Path) -> Settings:
     source = tmp_path / "p.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    write_jsonl(source, PAPERS)
     s = replace(
         hash_settings,
         chunk=ChunkSettings(target_tokens=20),

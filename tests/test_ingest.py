@@ -11,12 +11,7 @@ import pytest
 from rag.config import ChunkSettings, Settings
 from rag.ingest import ingest
 from rag.store import ChunkStore
-from tests.conftest import DATA
-
-
-def _write_jsonl(path: Path, records: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
+from tests.conftest import DATA, write_jsonl
 
 
 def test_seed_ingest_then_nothing_to_do(hash_settings: Settings) -> None:
@@ -32,11 +27,11 @@ def test_seed_ingest_then_nothing_to_do(hash_settings: Settings) -> None:
 
 def test_changed_abstract_is_reembedded_and_old_chunks_removed(hash_settings: Settings, tmp_path: Path) -> None:
     long = " ".join(f"Sentence {i} about graphs and nodes." for i in range(40))
-    src = _write_jsonl(tmp_path / "p.jsonl", [{"id": "x1", "title": "Graph Paper", "abstract": long}])
+    src = write_jsonl(tmp_path / "p.jsonl", [{"id": "x1", "title": "Graph Paper", "abstract": long}])
     ingest([src], hash_settings, progress=False)
     store = ChunkStore(hash_settings, create=False)
     before = {c.chunk_id for c in store.scan()}
-    _write_jsonl(src, [{"id": "x1", "title": "Graph Paper", "abstract": "Now it is short. About trees."}])
+    write_jsonl(src, [{"id": "x1", "title": "Graph Paper", "abstract": "Now it is short. About trees."}])
     summary = ingest([src], hash_settings, progress=False)
     assert (summary.updated, summary.added, summary.chunks_embedded) == (1, 0, 1)
     after = store.scan()
@@ -46,8 +41,8 @@ def test_changed_abstract_is_reembedded_and_old_chunks_removed(hash_settings: Se
 
 
 def test_prune_removes_papers_gone_from_sources(hash_settings: Settings, tmp_path: Path) -> None:
-    a = _write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "A", "abstract": "About apples."}])
-    b = _write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "B", "abstract": "About bananas."}])
+    a = write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "A", "abstract": "About apples."}])
+    b = write_jsonl(tmp_path / "b.jsonl", [{"id": "b", "title": "B", "abstract": "About bananas."}])
     ingest([a, b], hash_settings, progress=False)
     kept = ingest([a], hash_settings, progress=False)
     assert kept.papers == 2 and kept.removed == 0  # without --prune other papers stay
@@ -57,8 +52,8 @@ def test_prune_removes_papers_gone_from_sources(hash_settings: Settings, tmp_pat
 
 def test_listing_dates_merge_without_reembedding(hash_settings: Settings, tmp_path: Path) -> None:
     rec = {"id": "a", "title": "A", "abstract": "About apples."}
-    one = _write_jsonl(tmp_path / "one.jsonl", [{**rec, "date": "2025-01-01"}])
-    two = _write_jsonl(tmp_path / "two.jsonl", [{**rec, "date": "2025-02-02"}])
+    one = write_jsonl(tmp_path / "one.jsonl", [{**rec, "date": "2025-01-01"}])
+    two = write_jsonl(tmp_path / "two.jsonl", [{**rec, "date": "2025-02-02"}])
     ingest([one], hash_settings, progress=False)
     summary = ingest([two], hash_settings, progress=False)
     assert (summary.updated, summary.chunks_embedded) == (1, 0)
@@ -68,7 +63,7 @@ def test_listing_dates_merge_without_reembedding(hash_settings: Settings, tmp_pa
 
 
 def test_bad_file_leaves_index_unchanged_and_good_file_lands(hash_settings: Settings, tmp_path: Path) -> None:
-    good = _write_jsonl(tmp_path / "good.jsonl", [{"id": "g", "title": "G", "abstract": "Good text."}])
+    good = write_jsonl(tmp_path / "good.jsonl", [{"id": "g", "title": "G", "abstract": "Good text."}])
     ingest([good], hash_settings, progress=False)
     store = ChunkStore(hash_settings, create=False)
     before = sorted(c.chunk_id for c in store.scan())
@@ -77,7 +72,7 @@ def test_bad_file_leaves_index_unchanged_and_good_file_lands(hash_settings: Sett
     summary = ingest([bad], hash_settings, prune=True, progress=False)
     assert "bad.jsonl, line 2: not valid JSON" in summary.errors[0]
     assert sorted(c.chunk_id for c in store.scan()) == before
-    newer = _write_jsonl(tmp_path / "new.jsonl", [{"id": "n2", "title": "N2", "abstract": "Newer."}])
+    newer = write_jsonl(tmp_path / "new.jsonl", [{"id": "n2", "title": "N2", "abstract": "Newer."}])
     mixed = ingest([bad, newer], hash_settings, prune=True, progress=False)
     assert mixed.added == 1 and mixed.papers == 2 and mixed.removed == 0
     assert any("--prune skipped" in w for w in mixed.warnings)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import rag_server, run_rag
+from tests.conftest import rag_server, run_rag, write_jsonl
 
 pytestmark = pytest.mark.slow
 HASH = {"RAG_EMBED_MODEL": "hash:256"}
@@ -23,11 +23,6 @@ NEW = {
     "abstract": "GlacierNet measures glacier melt with drones over Alpine glaciers. It maps ice loss every week.",
 }
 QUESTION = "What does GlacierNet measure with drones over Alpine glaciers?"
-
-
-def _jsonl(path: Path, papers: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(p) + "\n" for p in papers))
-    return path
 
 
 def _ask(url: str, question: str) -> dict:
@@ -47,12 +42,12 @@ def _papers(home: Path) -> int:
 
 def test_a_running_server_answers_from_papers_ingested_after_it_started(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    assert run_rag("ingest", str(_jsonl(tmp_path / "first.jsonl", FIRST)), home=home, env=HASH).returncode == 0
+    assert run_rag("ingest", str(write_jsonl(tmp_path / "first.jsonl", FIRST)), home=home, env=HASH).returncode == 0
     with rag_server(home, "--llm", "tiny", env=HASH) as url:
         before = _ask(url, QUESTION)
         assert before["mode"] == "abstained"  # nothing indexed is about GlacierNet yet
         assert all(source["paper_id"] != "glacier" for source in before["sources"])
-        added = run_rag("ingest", str(_jsonl(tmp_path / "new.jsonl", [NEW])), home=home, env=HASH)
+        added = run_rag("ingest", str(write_jsonl(tmp_path / "new.jsonl", [NEW])), home=home, env=HASH)
         assert added.returncode == 0, added.stderr
         after = _ask(url, QUESTION)  # the same server process, no restart
         assert after["mode"] in ("generated", "extractive"), after
@@ -61,7 +56,7 @@ def test_a_running_server_answers_from_papers_ingested_after_it_started(tmp_path
 
 def test_a_second_writer_is_refused_and_a_crashed_one_leaves_no_lock(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    assert run_rag("ingest", str(_jsonl(tmp_path / "first.jsonl", FIRST)), home=home, env=HASH).returncode == 0
+    assert run_rag("ingest", str(write_jsonl(tmp_path / "first.jsonl", FIRST)), home=home, env=HASH).returncode == 0
     holder = subprocess.Popen(  # a real process holding the write lock, as a long ingest does
         [sys.executable, "-c", "import sys, pathlib\nfrom rag.lock import ingest_lock\n"
          "with ingest_lock(pathlib.Path(sys.argv[1])):\n    print('locked', flush=True)\n    sys.stdin.read()",
@@ -69,7 +64,7 @@ def test_a_second_writer_is_refused_and_a_crashed_one_leaves_no_lock(tmp_path: P
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-    new = _jsonl(tmp_path / "new.jsonl", [NEW])
+    new = write_jsonl(tmp_path / "new.jsonl", [NEW])
     refused = run_rag("ingest", str(new), home=home, env=HASH)
     assert refused.returncode == 2
     assert f"another ingest (pid {holder.pid}" in refused.stderr and "nothing was changed" in refused.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from rag.config import AnswerSettings, RetrievalSettings, Settings
 from rag.errors import ConfigError, InputError
 from rag.ingest import ingest
 from rag.pipeline import Pipeline, looks_like_follow_up
+from tests.conftest import write_jsonl
 from tests.fakes import ScriptedLLM
 
 PAPERS = [
@@ -44,7 +44,7 @@ PAPERS = [
 def index_papers(tmp_path: Path, papers: list[dict] | None = None) -> Settings:
     """A real Chroma index of `papers` (default PAPERS) with the deterministic embedder; 2 sources per question."""
     source = tmp_path / "papers.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in papers or PAPERS))
+    write_jsonl(source, papers or PAPERS)
     s = Settings(
         home=tmp_path / "home",
         embed_model="hash:256",

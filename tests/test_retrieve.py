@@ -15,6 +15,7 @@ from rag.ingest import ingest
 from rag.metadata import parse_chunk_id
 from rag.results import Source
 from rag.retrieve import Retriever, named_leader, titled_leader
+from tests.conftest import write_jsonl
 
 LONG = " ".join(f"Sentence {i} describes convolution kernels for image denoising." for i in range(12))
 PAPERS = [
@@ -27,7 +28,7 @@ PAPERS = [
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     source = tmp_path / "p.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    write_jsonl(source, PAPERS)
     s = Settings(
         home=tmp_path / "home",
         embed_model="hash:256",
@@ -191,7 +192,7 @@ ATTENTION = [
 
 def attention_settings(tmp_path: Path, **retrieval: object) -> Settings:
     source = tmp_path / "attention.jsonl"
-    source.write_text("".join(json.dumps(p) + "\n" for p in ATTENTION))
+    write_jsonl(source, ATTENTION)
     s = Settings(home=tmp_path / "home", embed_model="hash:256", retrieval=RetrievalSettings(k=2, **retrieval))
     ingest([source], s, progress=False)
     return s

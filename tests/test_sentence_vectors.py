@@ -14,6 +14,7 @@ from rag.pipeline import Pipeline
 from rag.retrieve import Retriever
 from rag.sentences import split_sentences
 from rag.store import ChunkStore
+from tests.conftest import write_jsonl
 from tests.fakes import ScriptedLLM
 from tests.test_pipeline import PAPERS, index_papers
 
@@ -71,7 +72,7 @@ def test_old_versions_and_pruned_papers_take_their_sentence_vectors_along(tmp_pa
     assert store.sentences.count() == len(abstract_sentences())
     source = tmp_path / "papers.jsonl"
     changed = [{**PAPERS[0], "abstract": "Stable-SPAM trains in 4 bits. It beats Adam."}, *PAPERS[1:]]
-    source.write_text("".join(json.dumps(p) + "\n" for p in changed))
+    write_jsonl(source, changed)
     ingest([source], settings, progress=False)
     [spam] = Retriever(settings, HashEmbedder(256)).search(SPAM, k=1)
     stored = store.sentence_vectors({version_id(spam.paper_id, spam.content_hash): 5})  # asks for more than stored

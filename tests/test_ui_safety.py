@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -10,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser_steps import ask
-from tests.conftest import rag_server, run_rag, screenshot
+from tests.conftest import rag_server, run_rag, screenshot, write_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +43,7 @@ PAPERS = [
 
 def test_payloads_in_abstracts_and_questions_stay_text(page, tmp_path: Path) -> None:
     data = tmp_path / "hostile.jsonl"
-    data.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    write_jsonl(data, PAPERS)
     home = tmp_path / "home"
     result = run_rag("ingest", str(data), "--no-progress", home=home)
     assert result.returncode == 0, result.stderr

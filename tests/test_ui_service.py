@@ -11,7 +11,7 @@ from rag.config import Settings
 from rag.errors import ConfigError, InputError
 from rag.feedback import FeedbackLog
 from rag.ingest import ingest
-from tests.conftest import run_rag
+from tests.conftest import run_rag, write_jsonl
 from ui.server import check_exposure, credentials
 from ui.service import ChatOptions, ChatService
 
@@ -29,7 +29,7 @@ def service_options() -> ChatOptions:
 @pytest.fixture
 def service(hash_settings: Settings, tmp_path: Path) -> ChatService:
     data = tmp_path / "papers.jsonl"
-    data.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
+    write_jsonl(data, PAPERS)
     assert not ingest([data], hash_settings, progress=False).errors
     return ChatService(hash_settings)
 
