@@ -2,7 +2,8 @@
 
 It indexes the collection's chunks (`RetrievalSettings.bm25_documents = "chunks"`, the default) or one document
 per paper version, its title and whole abstract, named by the version's first chunk id ("papers": on SciFact
-nDCG@10 0.727 against 0.719 fused with the dense side, a third as many documents). `rag ingest` rebuilds it from
+nDCG@10 0.727 against 0.719 fused with the dense side, a third as many documents), with bm25s's k1 and b
+(`BM25Spec`: an index built as another spec is rebuilt when opened). `rag ingest` rebuilds it from
 the collection after every change. It is saved to a new folder and a small
 pointer file is swapped in atomically, so readers always see a complete index. A reader that finds the index
 out of step with Chroma (say, after an ingest from another machine into a Chroma server) rebuilds it.
@@ -35,14 +36,28 @@ def paper_text(meta: dict[str, Any]) -> str:
     return f"{meta.get('title', '')}\n{meta.get('abstract', '')}"
 
 
-def is_current(saved: dict[str, Any] | None, chunk_ids: list[str], documents: str) -> bool:
-    """Whether a saved index (`saved_info`) was built from exactly these chunks, as those documents."""
-    return saved is not None and held(saved) == documents and saved["fingerprint"] == fingerprint(chunk_ids)
+@dataclass(frozen=True)
+class BM25Spec:
+    """What a BM25 index holds ('chunks' or 'papers') and bm25s's k1 and b, which are fixed when it is built."""
+
+    documents: str = "chunks"
+    k1: float = 1.5  # bm25s's defaults
+    b: float = 0.75
+
+    @classmethod
+    def of(cls, retrieval: Any) -> BM25Spec:
+        """The spec `RetrievalSettings` asks for."""
+        return cls(retrieval.bm25_documents, retrieval.bm25_k1, retrieval.bm25_b)
 
 
-def held(saved: dict[str, Any]) -> str:
-    """What a saved index holds ('chunks' for one saved before the pointer said)."""
-    return str(saved.get("documents", "chunks"))
+def is_current(saved: dict[str, Any] | None, chunk_ids: list[str], spec: BM25Spec) -> bool:
+    """Whether a saved index (`saved_info`) was built from exactly these chunks, as that spec."""
+    return saved is not None and held(saved) == spec and saved["fingerprint"] == fingerprint(chunk_ids)
+
+
+def held(saved: dict[str, Any]) -> BM25Spec:
+    """What a saved index holds (chunks with bm25s's defaults for one saved before the pointer said)."""
+    return BM25Spec(str(saved.get("documents", "chunks")), float(saved.get("k1", 1.5)), float(saved.get("b", 0.75)))
 
 
 @dataclass
@@ -53,22 +68,23 @@ class BM25Index:
     retriever: Any
     fingerprint: str  # of every chunk id of the collection it was built from
     chunks: int  # how many chunks that collection held
-    documents: str = "chunks"  # 'chunks' or 'papers'
+    spec: BM25Spec = field(default_factory=BM25Spec)
     _docs_of: dict[str, list[int]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
-        cls, ids: list[str], texts: list[str], chunk_ids: list[str] | None = None, documents: str = "chunks"
+        cls, ids: list[str], texts: list[str], chunk_ids: list[str] | None = None, spec: BM25Spec | None = None
     ) -> BM25Index:
         """Index `texts` under `ids`, for a collection of `chunk_ids` (by default the ids themselves)."""
         import bm25s
 
         chunk_ids = list(ids) if chunk_ids is None else chunk_ids
-        retriever = bm25s.BM25()
+        spec = spec or BM25Spec()
+        retriever = bm25s.BM25(k1=spec.k1, b=spec.b)
         if texts:
             tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
             retriever.index(tokens, show_progress=False)
-        return cls(list(ids), retriever, fingerprint(chunk_ids), len(chunk_ids), documents)
+        return cls(list(ids), retriever, fingerprint(chunk_ids), len(chunk_ids), spec)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Up to `k` (document id, score) pairs with a positive score, best first (ties by position).
@@ -142,7 +158,9 @@ class BM25Index:
                     "fingerprint": self.fingerprint,
                     "count": len(self.ids),
                     "chunks": self.chunks,
-                    "documents": self.documents,
+                    "documents": self.spec.documents,
+                    "k1": self.spec.k1,
+                    "b": self.spec.b,
                 }
             )
         )
@@ -152,17 +170,18 @@ class BM25Index:
                 shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path, collection: str, documents: str = "chunks") -> BM25Index | None:
-        """The saved index, or None when there is none or it holds other documents."""
+    def load(cls, folder: Path, collection: str, spec: BM25Spec | None = None) -> BM25Index | None:
+        """The saved index, or None when there is none or it was built as another spec."""
         import bm25s
 
         info = saved_info(folder, collection)
-        if info is None or held(info) != documents:
+        spec = spec or BM25Spec()
+        if info is None or held(info) != spec:
             return None
         target = folder / info["folder"]
         ids = json.loads((target / "ids.json").read_text())
-        retriever = bm25s.BM25.load(str(target)) if ids else bm25s.BM25()
-        return cls(ids, retriever, info["fingerprint"], int(info.get("chunks", len(ids))), documents)
+        retriever = bm25s.BM25.load(str(target)) if ids else bm25s.BM25(k1=spec.k1, b=spec.b)
+        return cls(ids, retriever, info["fingerprint"], int(info.get("chunks", len(ids))), spec)
 
 
 def saved_info(folder: Path, collection: str) -> dict[str, Any] | None:
@@ -171,12 +190,13 @@ def saved_info(folder: Path, collection: str) -> dict[str, Any] | None:
     return json.loads(pointer.read_text()) if pointer.exists() else None
 
 
-def rebuild_from_store(store: Any, folder: Path, documents: str = "chunks") -> BM25Index:
+def rebuild_from_store(store: Any, folder: Path, spec: BM25Spec | None = None) -> BM25Index:
     """Build from the store (a `rag.store.ChunkStore`) and save: every chunk's text, or for 'papers' one document
     per paper version from its first chunk's metadata (read in one paged pass with every chunk id)."""
-    if documents == "chunks":
+    spec = spec or BM25Spec()
+    if spec.documents == "chunks":
         pairs = list(store.documents())
-        index = BM25Index.build([cid for cid, _ in pairs], [text for _, text in pairs])
+        index = BM25Index.build([cid for cid, _ in pairs], [text for _, text in pairs], spec=spec)
     else:
         chunk_ids: list[str] = []
         firsts: list[tuple[str, str]] = []
@@ -184,6 +204,6 @@ def rebuild_from_store(store: Any, folder: Path, documents: str = "chunks") -> B
             chunk_ids.append(cid)
             if int(meta.get("chunk_index", -1)) == 0:
                 firsts.append((cid, paper_text(meta)))
-        index = BM25Index.build([cid for cid, _ in firsts], [text for _, text in firsts], chunk_ids, documents)
+        index = BM25Index.build([cid for cid, _ in firsts], [text for _, text in firsts], chunk_ids, spec)
     index.save(folder, store.name)
     return index

@@ -70,6 +70,10 @@ class RetrievalSettings:
     # what BM25 indexes: 'chunks', or 'papers' (title and whole abstract as one document: SciFact nDCG@10 0.727
     # against 0.719, a third of the documents; but 54 instead of 58 development answers passed, README "Ranking")
     bm25_documents: str = "chunks"
+    bm25_k1: float = 1.5  # BM25 term saturation and length normalisation, fixed when the index is built (bm25s's
+    bm25_b: float = 0.75  # defaults; Anserini's BEIR runs use 0.9 and 0.4)
+    # z-score fusion only: a third side, each candidate paper's best stored sentence vector, with this weight
+    sentence_weight: float = 0.0
     floor: float = 0.25  # best dense cosine below this (and no clear BM25 leader): abstain, no LLM call
     bm25_floor: float = 4.0  # a BM25 leader must score at least this ...
     bm25_margin: float = 1.5  # ... and this many times the runner-up to count as found without the dense side
@@ -92,6 +96,10 @@ class RetrievalSettings:
             raise ConfigError(f"bm25_documents must be one of {', '.join(BM25_DOCUMENTS)}, got {self.bm25_documents!r}")
         if self.fusion not in FUSIONS:
             raise ConfigError(f"fusion must be one of {', '.join(FUSIONS)}, got {self.fusion!r}")
+        if self.bm25_k1 <= 0 or not 0 <= self.bm25_b <= 1:
+            raise ConfigError(f"bm25_k1 must be above 0 and bm25_b within [0, 1], got {self.bm25_k1} and {self.bm25_b}")
+        if self.sentence_weight < 0:
+            raise ConfigError(f"sentence_weight must not be negative, got {self.sentence_weight}")
 
     def shows_leader_only(self, llm: str) -> bool:
         """Whether a clear leader is the only source the LLM `llm` sees. 'auto' is on for the fast model, which
@@ -154,7 +162,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Read `RAG_HOME`, `RAG_EMBED_MODEL[_BACKEND]`, `RAG_DEVICE`, `RAG_CHROMA_HOST/PORT`,
-        `RAG_BM25_DOCUMENTS`, `RAG_FUSION` and `RAG_LLM[_BASE_URL|_MODEL]`, then apply the overrides."""
+        `RAG_BM25_DOCUMENTS|_K1|_B`, `RAG_FUSION`, `RAG_SENTENCE_WEIGHT` and `RAG_LLM[_BASE_URL|_MODEL]`, then apply
+        the overrides."""
         env = dict(os.environ if env is None else env)
         s = cls()
         if env.get("RAG_HOME"):
@@ -175,6 +184,13 @@ class Settings:
             s = replace(s, retrieval=replace(s.retrieval, bm25_documents=env["RAG_BM25_DOCUMENTS"]))
         if env.get("RAG_FUSION"):
             s = replace(s, retrieval=replace(s.retrieval, fusion=env["RAG_FUSION"]))
+        for name, key in (
+            ("bm25_k1", "RAG_BM25_K1"),
+            ("bm25_b", "RAG_BM25_B"),
+            ("sentence_weight", "RAG_SENTENCE_WEIGHT"),
+        ):
+            if env.get(key):
+                s = replace(s, retrieval=replace(s.retrieval, **{name: _float(env[key], key)}))
         llm = s.llm
         if env.get("RAG_LLM"):
             llm = replace(llm, backend=env["RAG_LLM"])
@@ -235,3 +251,10 @@ def _int(text: str, name: str) -> int:
         return int(text)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {text!r}") from None
+
+
+def _float(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from None

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rag.bm25 import is_current, rebuild_from_store, saved_info
+from rag.bm25 import BM25Spec, is_current, rebuild_from_store, saved_info
 from rag.chunk import chunk_papers
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
@@ -176,9 +176,9 @@ def _apply(
     with bm25_lock(settings.bm25_dir):  # workers finishing together rebuild in turn; the last sees every chunk
         final = store.scan()
         saved = saved_info(settings.bm25_dir, store.name)
-        documents = settings.retrieval.bm25_documents
-        if not is_current(saved, [c.chunk_id for c in final], documents):
-            rebuild_from_store(store, settings.bm25_dir, documents)
+        spec = BM25Spec.of(settings.retrieval)
+        if not is_current(saved, [c.chunk_id for c in final], spec):
+            rebuild_from_store(store, settings.bm25_dir, spec)
     store.mark_ingested()
     summary.papers = len(complete_papers(final))
     summary.chunks = len(final)

@@ -2,7 +2,9 @@
 
 Each retriever ranks chunks (BM25 may rank whole papers instead, `RetrievalSettings.bm25_documents`); a paper
 takes the rank of its best chunk in each list (several chunks of one paper count once), and papers are ordered by
-weighted reciprocal rank fusion. For the top papers, every sentence of the abstract is scored against the
+weighted reciprocal rank fusion, or by summed z-scores (`fusion = "zscore"`: every candidate scored on every side,
+optionally a third, its best stored sentence, `rag.sentence_side`). For the top papers, every sentence of the
+abstract is scored against the
 question with its vector stored at ingest (`rag.evidence` chooses among them).
 
 Chroma is asked for ids and scores only (a chunk id names its paper and version); the top papers' first chunks
@@ -18,11 +20,12 @@ import threading
 import numpy as np
 
 from rag import facts, fusion
-from rag.bm25 import BM25Index, rebuild_from_store, saved_info
+from rag.bm25 import BM25Index, BM25Spec, rebuild_from_store, saved_info
 from rag.config import Settings
 from rag.embed import Embedder, cosine, load_embedder
 from rag.metadata import parse_chunk_id, version_id
 from rag.results import Evidence, Source
+from rag.sentence_side import SentenceMatrix
 from rag.sentences import split_sentences
 from rag.store import ChunkStore
 
@@ -38,12 +41,13 @@ class Retriever:
         self.embedder = embedder or load_embedder(settings)
         self.bm25 = self._load_bm25()
         self._reload = threading.Lock()
+        self._sentences: SentenceMatrix | None = None  # z-score fusion's sentence side, read on first use
 
     def _load_bm25(self) -> BM25Index:
-        documents = self.settings.retrieval.bm25_documents
-        index = BM25Index.load(self.settings.bm25_dir, self.store.name, documents)
+        spec = BM25Spec.of(self.settings.retrieval)
+        index = BM25Index.load(self.settings.bm25_dir, self.store.name, spec)
         if index is None or index.chunks != self.store.count():
-            index = rebuild_from_store(self.store, self.settings.bm25_dir, documents)
+            index = rebuild_from_store(self.store, self.settings.bm25_dir, spec)
         return index
 
     def sync(self) -> bool:
@@ -59,8 +63,9 @@ class Retriever:
             if info["fingerprint"] == self.bm25.fingerprint:  # another request reloaded meanwhile
                 return False
             self.store.reopen()
-            documents = self.settings.retrieval.bm25_documents
-            self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name, documents) or self.bm25
+            self._sentences = None  # read again, with the new papers' sentences, on next use
+            spec = BM25Spec.of(self.settings.retrieval)
+            self.bm25 = BM25Index.load(self.settings.bm25_dir, self.store.name, spec) or self.bm25
         return True
 
     def search(self, query: str, k: int | None = None, mode: str = "hybrid", where: dict | None = None) -> list[Source]:
@@ -106,7 +111,8 @@ class Retriever:
                     self._note(papers_of[cid], cid, "bm25", score, bm25_rank, best)
         papers = set(dense_rank) | set(bm25_rank)
         if r.fusion == "zscore" and mode == "hybrid":
-            fused = fusion.zscore(self._both_sides(query, qvec, papers, best), [r.dense_weight, r.bm25_weight])
+            sides = self._every_side(query, qvec, papers_of, best)
+            fused = fusion.zscore(sides, [r.dense_weight, r.bm25_weight, r.sentence_weight][: len(sides)])
         else:
             rankings = [sorted(ranks, key=ranks.__getitem__) for ranks in (dense_rank, bm25_rank)]
             fused = fusion.rrf(rankings, [r.dense_weight, r.bm25_weight], r.rrf_k)
@@ -172,19 +178,40 @@ class Retriever:
             hit.n = n
         return hits
 
-    def _both_sides(
-        self, query: str, qvec: list[float] | None, papers: set[str], best: dict[str, dict[str, float]]
+    def _every_side(
+        self, query: str, qvec: list[float] | None, papers_of: dict[str, str], best: dict[str, dict[str, float]]
     ) -> list[dict[str, float]]:
-        """Every candidate's score on both sides, not only on the side that found it: the dense side's best
+        """Every candidate's score on every side, not only on the side that found it: the dense side's best
         cosine over a paper's stored chunk vectors (those BM25 indexes: every chunk, or the first with
-        `bm25_documents = "papers"`), and its BM25 score, 0.0 when it holds no query term."""
+        `bm25_documents = "papers"`), its BM25 score (0.0 when it holds no query term) and, when
+        `sentence_weight` is set, the cosine of its best sentence among the `candidates` stored sentences nearest
+        the question (a candidate with none there takes that side's lowest z-score)."""
+        papers = set(papers_of.values())
         dense = {pid: s["dense"] for pid, s in best.items() if "dense" in s}
         missing = self.bm25.documents_of({pid for pid in papers if pid not in dense})
         ids, matrix = self.store.chunk_matrix([cid for cids in missing.values() for cid in cids])
         for cid, similarity in zip(ids, (matrix @ np.asarray(qvec, dtype=np.float32)).tolist() if ids else []):
             pid = parse_chunk_id(cid)[0]
             dense[pid] = max(dense.get(pid, similarity), similarity)
-        return [dense, self.bm25.paper_scores(query, papers)]
+        sides = [dense, self.bm25.paper_scores(query, papers)]
+        if self.settings.retrieval.sentence_weight > 0:
+            paper_of = {parse_chunk_id(cid)[1]: pid for cid, pid in papers_of.items()}  # version -> paper
+            sentence: dict[str, float] = {}
+            for version, similarity in self._sentence_matrix().best(qvec, paper_of).items():
+                pid = paper_of[version]
+                sentence[pid] = max(sentence.get(pid, similarity), similarity)
+            sides.append(sentence)
+        return sides
+
+    def _sentence_matrix(self) -> SentenceMatrix:
+        """Every stored sentence vector in memory, read on first use (`rag.sentence_side`)."""
+        matrix = self._sentences
+        if matrix is None:
+            with self._reload:
+                if self._sentences is None:
+                    self._sentences = SentenceMatrix(self.store.stored_sentences())
+                matrix = self._sentences
+        return matrix
 
     @staticmethod
     def _note(pid: str, cid: str, side: str, score: float, ranks: dict[str, int], best: dict) -> None:

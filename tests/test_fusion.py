@@ -75,10 +75,46 @@ def test_a_paper_only_bm25_found_gets_its_dense_score_from_its_stored_chunks(set
     best: dict[str, dict[str, float]] = {}
     for cid, score in retriever.bm25.search(query, 1):  # BM25 alone found this paper; the dense side has nothing
         best.setdefault(parse_chunk_id(cid)[0], {})["bm25"] = score
-    dense_side, bm25_side = retriever._both_sides(query, retriever.embedder.embed([query])[0], set(best), best)
+    found = {cid: parse_chunk_id(cid)[0] for cid, _ in retriever.bm25.search(query, 1)}
+    dense_side, bm25_side = retriever._every_side(query, retriever.embedder.embed([query])[0], found, best)
     dense, bm25 = brute_force(retriever, query)
     assert dense_side == pytest.approx({p: dense[p] for p in best})
     assert bm25_side == pytest.approx({p: bm25[p] for p in best})
+
+
+@pytest.mark.parametrize("query", ["zeta function zeros and robot grasping", "protein folding improves", "graph"])
+def test_a_sentence_side_scores_each_candidate_by_its_best_stored_sentence(settings: Settings, query: str) -> None:
+    # 10 chunks hold 4 or 5 papers: with 2, each side's z-scores are -1 and 1 whatever the scores
+    three = replace(settings, retrieval=replace(settings.retrieval, sentence_weight=1.0, candidates=10))
+    retriever = Retriever(three)
+    hits = retriever.rank(query, 5)
+    dense, bm25 = brute_force(retriever, query)
+    qvec = retriever.embedder.embed([query])[0]
+    sentence: dict[str, float] = {}
+    for sid, vector in retriever.store.stored_sentences():
+        pid = parse_chunk_id(sid.rsplit("#", 1)[0] + "#0")[0]
+        sentence[pid] = max(sentence.get(pid, -1.0), cosine(qvec, vector))
+    candidates = {h.paper_id for h in hits}
+    assert candidates == {h.paper_id for h in replace_fusion(retriever, "rrf").rank(query, 5)}  # it adds none
+    expected = fusion.zscore([{p: side[p] for p in candidates} for side in (dense, bm25, sentence)], [1.0] * 3)
+    assert {h.paper_id: h.score for h in hits} == pytest.approx(expected, rel=1e-3)  # held as float16
+    assert expected != pytest.approx(
+        fusion.zscore([{p: side[p] for p in candidates} for side in (dense, bm25)], [1.0] * 2)
+    )
+
+
+def test_the_sentence_side_sees_the_sentences_of_papers_ingested_after_it_was_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    three = replace(settings, retrieval=replace(settings.retrieval, sentence_weight=1.0, candidates=4))
+    retriever = Retriever(three)
+    retriever.rank("graph coloring", 5)
+    before = len(retriever._sentence_matrix())
+    new = {"id": "new", "title": "Graph coloring at scale", "abstract": "We color graphs. It is fast. It is exact."}
+    ingest([write_jsonl(tmp_path / "new.jsonl", [*PAPERS, new])], three, progress=False)
+    hits = retriever.rank("graph coloring at scale", 5)  # the same retriever, as a server's is
+    assert len(retriever._sentence_matrix()) == before + 3
+    assert "new" in {h.paper_id for h in hits}
 
 
 def test_dense_or_bm25_alone_is_not_fused(settings: Settings) -> None:
@@ -93,6 +129,10 @@ def test_the_fusion_rule_is_a_checked_setting_read_from_the_environment() -> Non
     assert Settings.from_env({"RAG_FUSION": "zscore"}).retrieval.fusion == "zscore"
     with pytest.raises(ConfigError, match="fusion must be one of rrf, zscore, got 'combsum'"):
         Settings.from_env({"RAG_FUSION": "combsum"})
+    assert RetrievalSettings().sentence_weight == 0.0  # off: two sides
+    assert Settings.from_env({"RAG_SENTENCE_WEIGHT": "1"}).retrieval.sentence_weight == 1.0
+    with pytest.raises(ConfigError, match="sentence_weight must not be negative, got -1"):
+        RetrievalSettings(sentence_weight=-1.0)
 
 
 def replace_fusion(retriever: Retriever, rule: str) -> Retriever:

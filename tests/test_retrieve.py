@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.bm25 import BM25Index
+from rag.bm25 import BM25Index, BM25Spec
 from rag.config import ChunkSettings, RetrievalSettings, Settings
 from rag.errors import ConfigError
 from rag.ingest import ingest
@@ -80,11 +80,38 @@ def test_a_saved_bm25_index_of_other_documents_is_rebuilt_with_the_configured_on
     assert len(Retriever(settings).bm25.ids) == Retriever(settings).store.collection.count()  # and back
 
 
+def test_bm25_k1_and_b_are_fixed_when_the_index_is_built_and_one_built_with_others_is_rebuilt(
+    settings: Settings,
+) -> None:
+    pointer = settings.bm25_dir / f"{settings.collection_name()}.json"
+    tuned = replace(settings, retrieval=replace(settings.retrieval, bm25_k1=0.9, bm25_b=0.4))
+    retriever = Retriever(tuned)
+    assert {k: json.loads(pointer.read_text())[k] for k in ("k1", "b")} == {"k1": 0.9, "b": 0.4}
+    pairs = list(retriever.store.documents())
+    ids, texts = [cid for cid, _ in pairs], [text for _, text in pairs]
+    expected = BM25Index.build(ids, texts, spec=BM25Spec("chunks", 0.9, 0.4))
+    default = BM25Index.build(ids, texts)
+
+    def top(index: BM25Index) -> dict[str, float]:
+        return dict(index.search("denoising sentence 11", 3))
+
+    assert top(retriever.bm25) == pytest.approx(top(expected))
+    assert top(retriever.bm25) != pytest.approx(top(default))  # the parameters matter
+    assert top(Retriever(settings).bm25) == pytest.approx(top(default))  # and back
+    assert json.loads(pointer.read_text())["k1"] == 1.5
+
+
 def test_what_bm25_indexes_is_a_setting_checked_when_made() -> None:
     assert Settings().retrieval.bm25_documents == "chunks"
     assert Settings.from_env({"RAG_BM25_DOCUMENTS": "papers"}).retrieval.bm25_documents == "papers"
     with pytest.raises(ConfigError, match="bm25_documents must be one of chunks, papers, got 'sentences'"):
         RetrievalSettings(bm25_documents="sentences")
+    tuned = Settings.from_env({"RAG_BM25_K1": "0.9", "RAG_BM25_B": "0.4"}).retrieval
+    assert (tuned.bm25_k1, tuned.bm25_b) == (0.9, 0.4)
+    with pytest.raises(ConfigError, match="RAG_BM25_K1 must be a number, got 'high'"):
+        Settings.from_env({"RAG_BM25_K1": "high"})
+    with pytest.raises(ConfigError, match="bm25_b within"):
+        RetrievalSettings(bm25_b=1.5)
 
 
 def test_an_ingest_builds_bm25_over_the_configured_documents(tmp_path: Path, settings: Settings) -> None:
