@@ -21,14 +21,14 @@ from rag.embed import load_embedder
 from rag.retrieve import Retriever
 from rag.store import ChunkStore
 
-ZSCORE_PAPERS = dict(retrieval__fusion="zscore", retrieval__bm25_documents="papers", retrieval__bm25_k1=0.9)
+ZSCORE_PAPERS = dict(
+    retrieval__fusion="zscore", retrieval__bm25_documents="papers", retrieval__bm25_k1=0.9, retrieval__bm25_b=0.4
+)
 OPTIONS = {
     "rrf (default)": {},
     "z-score, dense chunks + BM25 chunks (RAG_FUSION=zscore)": dict(retrieval__fusion="zscore"),
-    "z-score, dense chunks + BM25 abstracts, k1 0.9 b 0.4": dict(**ZSCORE_PAPERS, retrieval__bm25_b=0.4),
-    "z-score, + dense sentences (the rule's choice)": dict(
-        **ZSCORE_PAPERS, retrieval__bm25_b=0.4, retrieval__sentence_weight=1.0
-    ),
+    "z-score, dense chunks + BM25 abstracts, k1 0.9 b 0.4": ZSCORE_PAPERS,
+    "z-score, + dense sentences (the rule's choice)": dict(**ZSCORE_PAPERS, retrieval__sentence_weight=1.0),
 }
 
 

@@ -57,7 +57,8 @@ def is_current(saved: dict[str, Any] | None, chunk_ids: list[str], spec: BM25Spe
 
 def held(saved: dict[str, Any]) -> BM25Spec:
     """What a saved index holds (chunks with bm25s's defaults for one saved before the pointer said)."""
-    return BM25Spec(str(saved.get("documents", "chunks")), float(saved.get("k1", 1.5)), float(saved.get("b", 0.75)))
+    d = BM25Spec()
+    return BM25Spec(str(saved.get("documents", d.documents)), float(saved.get("k1", d.k1)), float(saved.get("b", d.b)))
 
 
 @dataclass

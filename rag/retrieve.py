@@ -184,8 +184,8 @@ class Retriever:
         """Every candidate's score on every side, not only on the side that found it: the dense side's best
         cosine over a paper's stored chunk vectors (those BM25 indexes: every chunk, or the first with
         `bm25_documents = "papers"`), its BM25 score (0.0 when it holds no query term) and, when
-        `sentence_weight` is set, the cosine of its best sentence among the `candidates` stored sentences nearest
-        the question (a candidate with none there takes that side's lowest z-score)."""
+        `sentence_weight` is set, the best cosine over all its stored sentence vectors (held in memory,
+        `rag.sentence_side`; a candidate with none stored takes that side's lowest z-score)."""
         papers = set(papers_of.values())
         dense = {pid: s["dense"] for pid, s in best.items() if "dense" in s}
         missing = self.bm25.documents_of({pid for pid in papers if pid not in dense})
